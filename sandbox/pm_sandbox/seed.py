@@ -1,0 +1,181 @@
+"""The seeded state of a new sandbox: the administrator, the OAuth clients, system data.
+
+Seeded secrets are random per database and kept in the ``meta`` table so a restarted sandbox on
+the same database file writes the same credentials file again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .api import seed_defaults
+from .config import Settings
+from .security import hash_password, new_uuid, random_string, sandbox_password
+from .store import Store, db_timestamp
+
+# Tables emptied by a reset; users, oauth_clients are trimmed back to their seeded rows instead.
+RESET_TABLES = [
+    "group_members", "groups", "environment_variables", "categories", "settings", "assignables",
+    "permissions", "oauth_access_tokens", "oauth_refresh_tokens", "oauth_auth_codes", "web_sessions",
+]
+
+ANON_USERNAME = "_pm4_anon_user"
+
+
+def seed_store(store: Store, settings: Settings) -> dict[str, Any]:
+    """Seed an empty database (or read back an already seeded one) and return the credentials."""
+    with store.transaction():
+        raw = store.get_meta("seed")
+        if raw is None:
+            seeded = _seed_new(store, settings)
+            store.set_meta("seed", json.dumps(seeded))
+            seed_defaults(store)
+        else:
+            seeded = json.loads(raw)
+            _sync_redirect(store, seeded, settings)
+    return seeded
+
+
+def reset_store(store: Store, settings: Settings) -> None:
+    seeded = json.loads(store.get_meta("seed") or "{}")
+    keep_clients = [client["id"] for client in seeded.get("clients", {}).values()]
+    with store.transaction():
+        for table in RESET_TABLES:
+            store.execute(f'DELETE FROM "{table}"')
+        store.execute(
+            f"DELETE FROM oauth_clients WHERE id NOT IN ({','.join('?' * len(keep_clients))})", tuple(keep_clients)
+        )
+        store.execute("DELETE FROM users WHERE id NOT IN (?, ?)", (seeded["admin"]["id"], seeded["anon_user_id"]))
+        store.execute(
+            "DELETE FROM sqlite_sequence WHERE name IN ('groups','group_members','environment_variables',"
+            "'categories','settings','permissions')"
+        )
+        store.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'users'", (seeded["anon_user_id"],))
+        store.update(
+            "users",
+            seeded["admin"]["id"],
+            {
+                "password": hash_password(seeded["admin"]["password"], settings.bcrypt_cost),
+                "status": "ACTIVE",
+                "is_administrator": 1,
+                "deleted_at": None,
+            },
+        )
+        seed_defaults(store)
+
+
+def _seed_new(store: Store, settings: Settings) -> dict[str, Any]:
+    now = db_timestamp()
+    password = settings.admin_password or sandbox_password()
+    admin_id = store.insert(
+        "users",
+        {
+            "uuid": new_uuid(),
+            "email": "admin@processmaker.com",
+            "password": hash_password(password, settings.bcrypt_cost),
+            "firstname": "Admin",
+            "lastname": "User",
+            "username": settings.admin_username,
+            "status": "ACTIVE",
+            "is_administrator": 1,
+            "password_changed_at": now,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    anon_id = store.insert(
+        "users",
+        {
+            "uuid": new_uuid(),
+            "email": "anonymous-pm4-user@processmaker.com",
+            "password": hash_password(random_string(40), settings.bcrypt_cost),
+            "firstname": "Anonymous",
+            "lastname": "User",
+            "username": ANON_USERNAME,
+            "status": "ACTIVE",
+            "is_system": 1,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+    def client(name: str, redirect: str, *, password: bool = False, personal: bool = False) -> dict[str, Any]:
+        secret = random_string(40)
+        client_id = store.insert(
+            "oauth_clients",
+            {
+                "name": name,
+                "secret": secret,
+                "provider": "users" if password else None,
+                "redirect": redirect,
+                "personal_access_client": int(personal),
+                "password_client": int(password),
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        if personal:
+            store.insert(
+                "oauth_personal_access_clients", {"client_id": client_id, "created_at": now, "updated_at": now}
+            )
+        return {"id": client_id, "secret": secret, "name": name, "redirect": redirect}
+
+    return {
+        "admin": {"id": admin_id, "username": settings.admin_username, "password": password},
+        "anon_user_id": anon_id,
+        "clients": {
+            "personal_access": client("PmApi", "http://localhost", personal=True),
+            "password": client("Password Grant", "http://localhost", password=True),
+            "authorization_code": client("Sandbox Authorization Code", settings.redirect_uri),
+        },
+    }
+
+
+def _sync_redirect(store: Store, seeded: dict[str, Any], settings: Settings) -> None:
+    """A restart with another --redirect-uri updates the authorization-code client."""
+    client = seeded["clients"]["authorization_code"]
+    if client["redirect"] != settings.redirect_uri:
+        client["redirect"] = settings.redirect_uri
+        store.update("oauth_clients", client["id"], {"redirect": settings.redirect_uri})
+        store.set_meta("seed", json.dumps(seeded))
+
+
+def credentials_document(seeded: dict[str, Any], settings: Settings, url: str) -> dict[str, Any]:
+    """What tests, the demo and users read: where the sandbox is and how to log in."""
+    clients = seeded["clients"]
+    return {
+        "url": url,
+        "api_url": url + "/api/1.0",
+        "token_url": url + "/oauth/token",
+        "authorize_url": url + "/oauth/authorize",
+        "operator_key": settings.operator_key,
+        "operator_header": "X-Sandbox-Key",
+        "admin": dict(seeded["admin"]),
+        "password_client": {"client_id": str(clients["password"]["id"]), "client_secret": clients["password"]["secret"]},
+        "authorization_code_client": {
+            "client_id": str(clients["authorization_code"]["id"]),
+            "client_secret": clients["authorization_code"]["secret"],
+            "redirect_uri": clients["authorization_code"]["redirect"],
+        },
+        "personal_access_client": {
+            "client_id": str(clients["personal_access"]["id"]),
+            "client_secret": clients["personal_access"]["secret"],
+        },
+        "pid": os.getpid(),
+    }
+
+
+def write_credentials(path: str, document: dict[str, Any]) -> None:
+    """Write atomically with mode 0600 so a reader never sees a half-written or world-readable file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(document, handle, indent=2)
+        handle.write("\n")
+    os.chmod(temp, 0o600)
+    os.replace(temp, target)

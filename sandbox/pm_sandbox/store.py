@@ -1,0 +1,287 @@
+"""SQLite storage for pm_sandbox.
+
+One connection per thread (sqlite3 connections must not be shared across threads), WAL journal so
+readers never block the writer, and ``BEGIN IMMEDIATE`` for every write transaction so two
+concurrent writers serialize on the database lock instead of failing half-way with SQLITE_BUSY.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL,
+    email TEXT NOT NULL,
+    password TEXT NOT NULL,
+    firstname TEXT NOT NULL,
+    lastname TEXT NOT NULL,
+    username TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'ACTIVE',
+    address TEXT, city TEXT, state TEXT, postal TEXT, country TEXT,
+    phone TEXT, fax TEXT, cell TEXT, title TEXT, birthdate TEXT,
+    timezone TEXT NOT NULL DEFAULT 'America/Los_Angeles',
+    datetime_format TEXT NOT NULL DEFAULT 'm/d/Y H:i',
+    language TEXT NOT NULL DEFAULT 'en',
+    meta TEXT,
+    connected_accounts TEXT,
+    is_administrator INTEGER NOT NULL DEFAULT 0,
+    is_system INTEGER NOT NULL DEFAULT 0,
+    expires_at TEXT, loggedin_at TEXT, active_at TEXT, remember_token TEXT,
+    delegation_user_id INTEGER, manager_id INTEGER,
+    schedule TEXT,
+    force_change_password INTEGER NOT NULL DEFAULT 0,
+    avatar TEXT,
+    password_changed_at TEXT,
+    preferences_2fa TEXT,
+    email_task_notification INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT
+);
+-- Unique even across soft-deleted rows: ProcessMaker's rule is unique:users,username.
+CREATE UNIQUE INDEX IF NOT EXISTS users_username ON users(username);
+
+CREATE TABLE IF NOT EXISTS groups (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    status TEXT NOT NULL DEFAULT 'ACTIVE',
+    manager_id INTEGER,
+    enabled_2fa INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS groups_name ON groups(name);
+
+CREATE TABLE IF NOT EXISTS group_members (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    member_id INTEGER NOT NULL,
+    member_type TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS group_members_triple
+    ON group_members(group_id, member_type, member_id);
+
+CREATE TABLE IF NOT EXISTS environment_variables (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    value TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS environment_variables_name ON environment_variables(name);
+
+-- process_categories, screen_categories and script_categories share one shape.
+CREATE TABLE IF NOT EXISTS categories (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    uuid TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'ACTIVE',
+    is_system INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS categories_kind_name ON categories(kind, name);
+
+CREATE TABLE IF NOT EXISTS settings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    config TEXT,
+    name TEXT,
+    helper TEXT,
+    "group" TEXT,
+    group_id INTEGER,
+    format TEXT NOT NULL DEFAULT 'array',
+    hidden INTEGER NOT NULL DEFAULT 0,
+    readonly INTEGER NOT NULL DEFAULT 0,
+    ui TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS settings_key ON settings(key);
+
+CREATE TABLE IF NOT EXISTS permissions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL,
+    name TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    "group" TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+-- Who holds which permission: assignable_type is the PHP class name, as in ProcessMaker.
+CREATE TABLE IF NOT EXISTS assignables (
+    permission_id INTEGER NOT NULL REFERENCES permissions(id) ON DELETE CASCADE,
+    assignable_id INTEGER NOT NULL,
+    assignable_type TEXT NOT NULL,
+    PRIMARY KEY (permission_id, assignable_type, assignable_id)
+);
+
+CREATE TABLE IF NOT EXISTS oauth_clients (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER,
+    name TEXT NOT NULL,
+    secret TEXT,
+    provider TEXT,
+    redirect TEXT NOT NULL DEFAULT '',
+    personal_access_client INTEGER NOT NULL DEFAULT 0,
+    password_client INTEGER NOT NULL DEFAULT 0,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS oauth_personal_access_clients (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS oauth_access_tokens (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER,
+    client_id INTEGER NOT NULL,
+    name TEXT,
+    scopes TEXT NOT NULL DEFAULT '[]',
+    revoked INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    expires_at TEXT
+);
+CREATE INDEX IF NOT EXISTS oauth_access_tokens_user ON oauth_access_tokens(user_id);
+
+CREATE TABLE IF NOT EXISTS oauth_refresh_tokens (
+    id TEXT PRIMARY KEY,
+    access_token_id TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    expires_at TEXT
+);
+CREATE INDEX IF NOT EXISTS oauth_refresh_tokens_access ON oauth_refresh_tokens(access_token_id);
+
+CREATE TABLE IF NOT EXISTS oauth_auth_codes (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    client_id INTEGER NOT NULL,
+    scopes TEXT,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    expires_at TEXT
+);
+
+-- Browser sessions for /login and the consent page (Laravel keeps these server-side too).
+CREATE TABLE IF NOT EXISTS web_sessions (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER,
+    data TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def db_timestamp(moment: dt.datetime | None = None) -> str:
+    """The form every timestamp is stored in: UTC, second precision, ISO 8601 without offset."""
+    return (moment or utcnow()).astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_db_timestamp(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
+
+
+class Store:
+    """Thread-safe access to one SQLite database file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        # executescript commits on its own; the schema is idempotent (IF NOT EXISTS).
+        self.connection().executescript(SCHEMA)
+
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested use joins the outer one."""
+        conn = self.connection()
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # Small helpers so resource modules read like queries, not cursor plumbing.
+    def one(self, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
+        row = self.connection().execute(sql, params).fetchone()
+        return dict(row) if row is not None else None
+
+    def all(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.connection().execute(sql, params).fetchall()]
+
+    def scalar(self, sql: str, params: tuple | dict = ()) -> Any:
+        row = self.connection().execute(sql, params).fetchone()
+        return row[0] if row is not None else None
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        return self.connection().execute(sql, params)
+
+    def insert(self, table: str, values: dict[str, Any]) -> int:
+        columns = ", ".join(f'"{name}"' for name in values)
+        marks = ", ".join("?" for _ in values)
+        cursor = self.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', tuple(values.values()))
+        return int(cursor.lastrowid or 0)
+
+    def update(self, table: str, row_id: Any, values: dict[str, Any], key: str = "id") -> None:
+        if not values:
+            return
+        assignments = ", ".join(f'"{name}" = ?' for name in values)
+        self.execute(f'UPDATE "{table}" SET {assignments} WHERE "{key}" = ?', (*values.values(), row_id))
+
+    def get_meta(self, key: str) -> str | None:
+        return self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
