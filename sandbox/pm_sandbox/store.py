@@ -74,6 +74,10 @@ CREATE TABLE IF NOT EXISTS group_members (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS group_members_triple
     ON group_members(group_id, member_type, member_id);
+-- /api/1.0: memberships by member (permission checks, user deletion) and user lists sorted
+-- case-insensitively like MySQL's collation, paginated straight off the index.
+CREATE INDEX IF NOT EXISTS group_members_member ON group_members(member_type, member_id);
+CREATE INDEX IF NOT EXISTS users_username_nocase ON users(username COLLATE NOCASE);
 
 CREATE TABLE IF NOT EXISTS environment_variables (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

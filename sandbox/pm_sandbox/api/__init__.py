@@ -1,10 +1,22 @@
 """The ProcessMaker /api/1.0 resources."""
 
 from ..http import Router
-from ..store import Store
+from . import (
+    categories,
+    environment_variables,
+    group_members,
+    groups,
+    permissions,
+    settings,
+    tokens,
+    users,
+)
+from .defaults import seed_defaults
 
 router = Router()
+# Literal paths before parameterised ones is how Laravel registers them; werkzeug ranks static
+# segments first anyway, so /users/restore never reaches /users/{user}.
+for _module in (users, tokens, groups, group_members, environment_variables, categories, settings, permissions):
+    router.include(_module.router)
 
-
-def seed_defaults(store: Store) -> None:
-    """System data a fresh ProcessMaker has: permissions, settings."""
+__all__ = ["router", "seed_defaults"]
