@@ -8,6 +8,7 @@ model (404), checks permissions (403) and validates (422) in that order.
 from __future__ import annotations
 
 import hmac
+import io
 import logging
 import os
 import socket
@@ -70,7 +71,7 @@ class SandboxApp:
         path = request.path.rstrip("/") or "/"
         method = request.method.upper()
         route, params, early = self._match(path, method)
-        key = f"{method} {route.pattern if route else path}"
+        key = f"{method} {route.display if route else path}"
         counted = not path.startswith("/_sandbox")  # operator traffic never shows in the counters
         if early is not None:
             if counted:
@@ -118,8 +119,8 @@ class SandboxApp:
     def _dispatch(self, request: Request, route: Route, params: dict[str, Any]) -> Response:
         ctx = Context(request, self.store, self.settings, params=params, counters=self.counters)
         try:
-            length = request.content_length or 0
-            if length > self.settings.max_body_bytes:
+            limit = self.settings.max_body_bytes
+            if (request.content_length or 0) > limit or not _buffer_chunked_body(request, limit):
                 return json_response({"message": "Content Too Large"}, 413)
             if route.auth == "operator":
                 self._check_operator_key(request)
@@ -158,7 +159,8 @@ class SandboxApp:
         if kind == "empty":
             return Response(b"", status=200, content_type="application/json")
         status = int(kind)
-        body = {"message": "Server Error"} if status == 500 else {"message": "Service Unavailable"}
+        # 500 as Laravel words it with debug off; 502/503/504 as the proxy or maintenance page would.
+        body = {"message": "Server Error" if status == 500 else HTTP_STATUS_CODES[status]}
         return json_response(body, status)
 
 
@@ -168,6 +170,22 @@ def _with_reason_phrase(response: Response) -> Response:
     if phrase:
         response.status = f"{response.status_code} {phrase}"
     return response
+
+
+def _buffer_chunked_body(request: Request, limit: int) -> bool:
+    """Read a chunked body (no Content-Length) now; False when it is larger than ``limit``.
+
+    Without this a chunked body skipped the size check. The body is handed back, with its length
+    set, for the handler to read as usual.
+    """
+    if request.content_length is not None or "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return True
+    body = request.environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        return False
+    request.environ["wsgi.input"] = io.BytesIO(body)
+    request.environ["CONTENT_LENGTH"] = str(len(body))
+    return True
 
 
 def _fallback(ctx: Context) -> Response:

@@ -159,10 +159,15 @@ Handler = Callable[[Context], Response]
 @dataclass
 class Route:
     method: str
-    pattern: str  # as shown in counters, e.g. "/api/1.0/users/{user}"
+    pattern: str  # as registered: "{user}" = digits only, "{tokenId:str}" = any one path segment
     handler: Handler
     auth: str = "api"  # "api" (Bearer guard), "none", or "operator"
     name: str = ""
+
+    @property
+    def display(self) -> str:
+        """The pattern as counters show it: "/api/1.0/users/{user}/tokens/{tokenId}"."""
+        return self.pattern.replace(":str}", "}")
 
 
 class Router:
@@ -186,7 +191,9 @@ class Router:
         for index, route in enumerate(self.routes):
             path = route.pattern
             for part in path.split("/"):
-                if part.startswith("{") and part.endswith("}"):
+                if part.startswith("{") and part.endswith(":str}"):
+                    path = path.replace(part, f"<{part[1:-5]}>", 1)
+                elif part.startswith("{") and part.endswith("}"):
                     path = path.replace(part, f"<int:{part[1:-1]}>", 1)
             rules.append(Rule(path, endpoint=index, methods=[route.method]))
         return Map(rules, strict_slashes=False, merge_slashes=False)

@@ -1,7 +1,7 @@
 """``/users/{user}/tokens``: personal access tokens (UserTokenController over Passport).
 
 The token id is Passport's 80-hex identifier, not a number, so its route parameter is a werkzeug
-string placeholder (``<tokenId>``) rather than the digits-only ``{param}``.
+string parameter (``{tokenId:str}``) rather than the digits-only ``{param}``.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def index(ctx: Context) -> Response:
     return paginate(ctx, items)
 
 
-@router.route("GET", "/api/1.0/users/{user}/tokens/<tokenId>")
+@router.route("GET", "/api/1.0/users/{user}/tokens/{tokenId:str}")
 def show(ctx: Context) -> Response:
     user = load(ctx, ACTIVE_USERS, ctx.params["user"])
     if not authz.can_view_user(ctx, user):
@@ -106,7 +106,7 @@ def store(ctx: Context) -> Response:
     return json_response({"accessToken": access_token, "token": token}, 200)
 
 
-@router.route("DELETE", "/api/1.0/users/{user}/tokens/<tokenId>")
+@router.route("DELETE", "/api/1.0/users/{user}/tokens/{tokenId:str}")
 def destroy(ctx: Context) -> Response:
     user = load(ctx, ACTIVE_USERS, ctx.params["user"])
     if not authz.can_edit_user(ctx, user):
