@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="refresh token lifetime in seconds (default 1 year)")
     serve.add_argument("--pat-ttl", type=int, default=defaults.personal_access_token_ttl,
                        help="personal access token lifetime in seconds (default 1 year)")
+    serve.add_argument("--code-ttl", type=int, default=defaults.auth_code_ttl,
+                       help="authorization code lifetime in seconds (default 600, as Passport)")
     serve.add_argument("--bcrypt-cost", type=int, default=defaults.bcrypt_cost,
                        help="bcrypt cost for stored passwords (default 4 for speed; ProcessMaker uses 10)")
     serve.add_argument("--rsa-bits", type=int, default=defaults.rsa_bits, choices=[2048, 3072, 4096],
@@ -62,6 +64,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         access_token_ttl=args.token_ttl,
         refresh_token_ttl=args.refresh_ttl,
         personal_access_token_ttl=args.pat_ttl,
+        auth_code_ttl=args.code_ttl,
         bcrypt_cost=args.bcrypt_cost,
         rsa_bits=args.rsa_bits,
         token_rate_limit=args.token_rate_limit,

@@ -13,6 +13,7 @@ from typing import Any
 
 from .api import seed_defaults
 from .config import Settings
+from .oauth.keys import keys_for
 from .security import hash_password, new_uuid, random_string, sandbox_password
 from .store import Store, db_timestamp
 
@@ -36,6 +37,7 @@ def seed_store(store: Store, settings: Settings) -> dict[str, Any]:
         else:
             seeded = json.loads(raw)
             _sync_redirect(store, seeded, settings)
+    keys_for(store, settings)  # create the signing keys now, not on the first token request
     return seeded
 
 
