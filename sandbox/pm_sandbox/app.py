@@ -17,14 +17,22 @@ import traceback
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
 
 from . import operator as operator_module
 from .api import router as api_router
 from .config import Settings
-from .http import Context, HttpError, MethodNotAllowed, NotFound, Route, Router, json_response
+from .http import (
+    Context,
+    HttpError,
+    MethodNotAllowed,
+    NotFound,
+    Route,
+    Router,
+    json_response,
+)
 from .oauth import router as oauth_router
 from .oauth.guard import authenticate_bearer
 from .operator import OPERATOR_HEADER, Counters, Fault, Faults, apply_latency

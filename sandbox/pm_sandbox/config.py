@@ -53,9 +53,15 @@ class Settings:
             )
         if not 4 <= self.bcrypt_cost <= 31:
             raise ValueError("--bcrypt-cost must be between 4 and 31")
-        for name in ("access_token_ttl", "refresh_token_ttl", "personal_access_token_ttl", "auth_code_ttl"):
+        ttl_options = {  # setting -> the command-line option that sets it
+            "access_token_ttl": "--token-ttl",
+            "refresh_token_ttl": "--refresh-ttl",
+            "personal_access_token_ttl": "--pat-ttl",
+            "auth_code_ttl": "--code-ttl",
+        }
+        for name, option in ttl_options.items():
             if getattr(self, name) <= 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be a positive number of seconds")
+                raise ValueError(f"{option} must be a positive number of seconds")
 
 
 def _is_loopback(host: str) -> bool:

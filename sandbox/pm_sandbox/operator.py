@@ -8,6 +8,7 @@ operator key in the ``X-Sandbox-Key`` header, except ``GET /_sandbox/health``.
 from __future__ import annotations
 
 import fnmatch
+import json
 import random
 import threading
 import time
@@ -15,7 +16,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from .http import Context, HttpError, Router, ValidationFailed, empty_response, json_response
+from .http import (
+    Context,
+    HttpError,
+    Router,
+    ValidationFailed,
+    empty_response,
+    json_response,
+)
 
 OPERATOR_HEADER = "X-Sandbox-Key"
 FAULT_KINDS = {"500", "502", "503", "504", "429", "drop", "garbage", "html", "truncated", "empty"}
@@ -205,7 +213,11 @@ def get_faults(ctx: Context):
 
 @router.route("PUT", "/_sandbox/faults", auth="operator")
 def put_faults(ctx: Context):
-    payload = ctx.body()
+    # Not ctx.body(): that turns a JSON list or broken JSON into {}, which would clear every rule.
+    try:
+        payload = json.loads(ctx.request.get_data(cache=True) or b"null")
+    except ValueError:
+        payload = None
     if not isinstance(payload, dict):
         raise HttpError({"message": "Send a JSON object."}, 400)
     faults = ctx.request.environ["pm_sandbox.app"].faults

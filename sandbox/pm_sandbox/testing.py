@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
+
+if TYPE_CHECKING:
+    from typing import Self  # Python 3.11+; only read by type checkers here
 
 
 class SandboxProcess:
@@ -77,11 +81,14 @@ class SandboxProcess:
                 self.process.wait()
         return self.process.returncode
 
-    def __enter__(self) -> SandboxProcess:
-        return self.start()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        if self._own_dir:  # the temporary folder holds the database and the credentials (secrets)
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def log_text(self) -> str:
         try:

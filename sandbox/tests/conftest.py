@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
 from pm_sandbox.testing import SandboxProcess
 
 REFERENCE_DIR = os.environ.get(
