@@ -1,0 +1,124 @@
+# Copyright (c) processmaker.core contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: pm_api
+short_description: Read from the ProcessMaker REST API (GET only), to template data into plays
+version_added: 0.1.0
+description:
+  - GETs each term (an API path) and returns its JSON body, or with O(all_pages) every item of a paginated
+    list merged into one list.
+  - Read only. For writes use M(processmaker.core.pm_api).
+  - Authenticates like M(processmaker.core.pm_api), with tokens shared through the same cache as the
+    P(processmaker.core.pm_token#lookup) lookup, so lookups across hosts and forks ask for one token.
+author:
+  - processmaker.core maintainers
+extends_documentation_fragment:
+  - processmaker.core.connection.plugins
+  - processmaker.core.connection.cache
+options:
+  _terms:
+    description:
+      - API paths, relative to O(api_path) (V(users)) or from the server root (V(/api/1.1/...)).
+    required: true
+    type: list
+    elements: str
+  query:
+    description: Query string parameters for every term.
+    type: dict
+  all_pages:
+    description:
+      - Follow ProcessMaker's pagination and return the merged C(data) list of every page instead of
+        the body. With no C(per_page) in O(query), 100 is used.
+    type: bool
+    default: false
+  max_items:
+    description: With O(all_pages), fail when the list has more items than this. V(0) means no limit.
+    type: int
+    default: 10000
+seealso:
+  - module: processmaker.core.pm_api
+  - plugin: processmaker.core.pm_token
+    plugin_type: lookup
+"""
+
+EXAMPLES = r"""
+# Connection options come from pm_* variables or PM_* environment variables, as for pm_token.
+- name: Template API data into a play
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Usernames of every active user
+      ansible.builtin.debug:
+        msg: >-
+          {{ lookup('processmaker.core.pm_api', 'users', query={'status': 'ACTIVE'}, all_pages=true)
+             | map(attribute='username') | list }}
+
+    - name: How many groups there are, from the first page's meta
+      ansible.builtin.debug:
+        msg: "{{ lookup('processmaker.core.pm_api', 'groups', query={'per_page': 1}).meta.total }} groups"
+
+    - name: Several paths at once with query()
+      ansible.builtin.debug:
+        msg: "{{ query('processmaker.core.pm_api', 'users/1', 'groups') | length }} answers"
+"""
+
+RETURN = r"""
+_raw:
+  description:
+    - One element per term, the decoded JSON body; with O(all_pages), the list of every item.
+  type: list
+  elements: raw
+"""
+
+from ansible.errors import AnsibleError
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
+from ansible_collections.processmaker.core.plugins.module_utils.errors import (
+    ProcessMakerError,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.lookup_support import (
+    client_for_lookup,
+    connection_for_lookup,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.options import (
+    OptionError,
+)
+
+display = Display()
+
+
+class LookupModule(LookupBase):
+    def run(self, terms, variables=None, **kwargs):
+        if not terms:
+            raise AnsibleError("processmaker.core.pm_api needs at least one API path")
+        self.set_options(var_options=variables, direct=kwargs)
+        try:
+            options = connection_for_lookup(self)
+        except OptionError as error:
+            raise AnsibleError(f"processmaker.core.pm_api: {error}") from None
+        if options.grant_type == "authorization_code":
+            raise AnsibleError("processmaker.core.pm_api lookup cannot run the authorization code flow; get a token"
+                               " with the processmaker.core.pm_token module and pass it as access_token")
+        query = self.get_option("query") or {}
+        all_pages = self.get_option("all_pages")
+        max_items = self.get_option("max_items") or None
+        client = client_for_lookup(self, options, warn=display.warning)
+        results = []
+        try:
+            for term in terms:
+                path = str(term)
+                if all_pages:
+                    pages = client.paginate(path, query=query, max_items=max_items)
+                    results.append(pages.items if pages.paginated else pages.last_response.json)
+                else:
+                    response = client.get(path, query=query)
+                    results.append(response.json if response.is_json else response.text)
+        except ProcessMakerError as error:
+            raise AnsibleError(f"processmaker.core.pm_api: {error.one_line(options.secret_values())}") from None
+        finally:
+            client.close()
+        return results

@@ -1,0 +1,261 @@
+# Copyright (c) processmaker.core contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Getting access tokens: one small strategy per grant, and the ``Authenticator`` that keeps one.
+
+Every token request is a form-encoded POST to the token endpoint with ``client_id`` in the body
+(and ``client_secret`` when there is one), which is what RFC 6749 servers accept and what
+ProcessMaker's Passport reads. Any RFC 6749 token endpoint works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ansible_collections.processmaker.core.plugins.module_utils.errors import (
+    ProcessMakerError,
+    error_from_response,
+    parse_json_body,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.options import (
+    ConnectionOptions,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.tokens import Token
+
+# Token-endpoint answers that mean "this refresh token (or code) is no good any more":
+# league/oauth2-server 8 says invalid_request with 401, version 9 says invalid_grant with 400.
+STALE_GRANT_CODES = frozenset(("invalid_request", "invalid_grant"))
+
+
+class TokenEndpoint:
+    """POSTs token requests for one client."""
+
+    def __init__(self, transport: Any, url: str, client_id: str | None, client_secret: str | None = None,
+                 scope: str | None = None) -> None:
+        self.transport = transport
+        self.url = url
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.scope = scope
+
+    def request(self, grant_type: str, params: dict, *, safe_to_retry: bool) -> Token:
+        body = {"grant_type": grant_type}
+        if self.client_id:
+            body["client_id"] = self.client_id
+        if self.client_secret:
+            body["client_secret"] = self.client_secret
+        if self.scope and grant_type in ("password", "client_credentials", "refresh_token"):
+            body["scope"] = self.scope
+        body.update({key: value for key, value in params.items() if value is not None})
+        response = self.transport.send(
+            "POST", self.url, data=body, headers={"Accept": "application/json"},
+            safe_to_retry=safe_to_retry, expect_json=True,
+        )
+        attempts = getattr(response, "attempts", 1)
+        if not 200 <= response.status_code < 300:
+            raise error_from_response(
+                response.status_code, response.headers.get("Content-Type", ""), response.content,
+                method="POST", url=self.url, token_endpoint=True, grant=grant_type, attempts=attempts,
+            )
+        payload, ok = parse_json_body(response.content)
+        if not ok or not isinstance(payload, dict) or not payload.get("access_token"):
+            raise ProcessMakerError(
+                f"the token endpoint answered HTTP {response.status_code} without an access_token",
+                status=response.status_code, code="invalid_token_response", method="POST", url=self.url,
+                hint="Check token_url: it must be the OAuth 2.0 token endpoint", attempts=attempts,
+            )
+        return Token.from_response(payload, grant_type=grant_type, requested_scope=self.scope)
+
+
+class AuthStrategy:
+    """Gets a token one way. ``repeatable`` strategies can be asked again when a token dies."""
+
+    grant_type = ""
+    repeatable = False
+
+    def obtain(self) -> Token:
+        raise NotImplementedError
+
+
+class PasswordGrant(AuthStrategy):
+    grant_type = "password"
+    repeatable = True
+
+    def __init__(self, endpoint: TokenEndpoint, username: str, password: str) -> None:
+        self.endpoint = endpoint
+        self.username = username
+        self._password = password
+
+    def obtain(self) -> Token:
+        # a repeated password grant at worst issues one more token: safe to retry
+        return self.endpoint.request(
+            "password", {"username": self.username, "password": self._password}, safe_to_retry=True
+        )
+
+
+class ClientCredentialsGrant(AuthStrategy):
+    grant_type = "client_credentials"
+    repeatable = True
+
+    def __init__(self, endpoint: TokenEndpoint) -> None:
+        self.endpoint = endpoint
+
+    def obtain(self) -> Token:
+        return self.endpoint.request("client_credentials", {}, safe_to_retry=True)
+
+
+class RefreshTokenGrant(AuthStrategy):
+    """Refresh tokens rotate: each use revokes the old one, so the strategy keeps the newest."""
+
+    grant_type = "refresh_token"
+    repeatable = True
+
+    def __init__(self, endpoint: TokenEndpoint, refresh_token: str) -> None:
+        self.endpoint = endpoint
+        self._refresh_token = refresh_token
+
+    def obtain(self) -> Token:
+        # not safe to repeat blindly: a lost answer means the refresh token is already spent
+        token = self.endpoint.request("refresh_token", {"refresh_token": self._refresh_token}, safe_to_retry=False)
+        if token.refresh_token:
+            self._refresh_token = token.refresh_token
+        return token
+
+
+class AuthorizationCodeGrant(AuthStrategy):
+    """Exchanges a code once (codes are single use), with the PKCE verifier when there is one."""
+
+    grant_type = "authorization_code"
+    repeatable = False
+
+    def __init__(self, endpoint: TokenEndpoint, code: str, redirect_uri: str | None = None,
+                 code_verifier: str | None = None) -> None:
+        self.endpoint = endpoint
+        self._code = code
+        self.redirect_uri = redirect_uri
+        self._code_verifier = code_verifier
+        self._used = False
+
+    def obtain(self) -> Token:
+        if self._used:
+            raise ProcessMakerError(
+                "the authorization code was already exchanged", code="code_used", url=self.endpoint.url,
+                hint="Start the authorization code flow again",
+            )
+        self._used = True
+        return self.endpoint.request(
+            "authorization_code",
+            {"code": self._code, "redirect_uri": self.redirect_uri, "code_verifier": self._code_verifier},
+            safe_to_retry=False,
+        )
+
+
+class StaticToken(AuthStrategy):
+    """A token we were given (PAT or any bearer token)."""
+
+    grant_type = "token"
+    repeatable = False
+
+    def __init__(self, access_token: str, refresh_token: str | None = None) -> None:
+        self._token = Token.from_bearer(access_token, refresh_token=refresh_token)
+
+    def obtain(self) -> Token:
+        return self._token
+
+
+class Authenticator:
+    """Holds the current token for one run; renews it from its refresh token, else the grant.
+
+    ``renew()`` is what the client calls on a 401 (once per request) and before a request when
+    the token is about to expire.
+    """
+
+    def __init__(self, strategy: AuthStrategy, endpoint: TokenEndpoint | None = None,
+                 margin: float = 30.0) -> None:
+        self.strategy = strategy
+        self.endpoint = endpoint
+        self.margin = margin
+        self._token: Token | None = None
+
+    @property
+    def current(self) -> Token | None:
+        return self._token
+
+    def adopt(self, token: Token) -> None:
+        """Take over a token obtained elsewhere (the shared cache), to use or renew it."""
+        self._token = token
+
+    def token(self) -> Token:
+        if self._token is None:
+            self._token = self.strategy.obtain()
+        elif self._token.needs_renewal(self.margin) and self.can_renew():
+            self._token = self._renewed()
+        return self._token
+
+    def can_renew(self) -> bool:
+        token = self._token
+        if token is not None and token.refresh_token and self.endpoint is not None and self.endpoint.client_id:
+            return True
+        return self.strategy.repeatable
+
+    def renew(self, stale: Token | None = None) -> Token:
+        """A new token after ``stale`` was rejected (or is about to expire)."""
+        if stale is not None and self._token is not None and self._token.access_token != stale.access_token:
+            return self._token  # already renewed meanwhile
+        if not self.can_renew():
+            raise ProcessMakerError(
+                "the access token was rejected and cannot be renewed", status=401, code="unauthenticated",
+                hint="Give a valid access_token, or credentials (username/password, client credentials or a"
+                " refresh_token with client_id) so it can be renewed",
+            )
+        self._token = self._renewed()
+        return self._token
+
+    def _renewed(self) -> Token:
+        token = self._token
+        if token is not None and token.refresh_token and self.endpoint is not None and self.endpoint.client_id:
+            try:
+                return RefreshTokenGrant(self.endpoint, token.refresh_token).obtain()
+            except ProcessMakerError as error:
+                if not (self.strategy.repeatable and self.strategy.grant_type != "refresh_token"
+                        and error.code in STALE_GRANT_CODES):
+                    raise
+                # the refresh token is spent or revoked; the original grant still works
+        return self.strategy.obtain()
+
+
+def token_endpoint_for(options: ConnectionOptions, transport: Any) -> TokenEndpoint:
+    values = options.values
+    return TokenEndpoint(
+        transport, options.token_endpoint, values.get("client_id"), values.get("client_secret"), options.scope_string,
+    )
+
+
+def build_strategy(options: ConnectionOptions, endpoint: TokenEndpoint, *, code: str | None = None,
+                   redirect_uri: str | None = None, code_verifier: str | None = None) -> AuthStrategy:
+    values = options.values
+    grant = options.grant_type
+    if grant == "password":
+        return PasswordGrant(endpoint, values["username"], values["password"])
+    if grant == "client_credentials":
+        return ClientCredentialsGrant(endpoint)
+    if grant == "refresh_token":
+        return RefreshTokenGrant(endpoint, values["refresh_token"])
+    if grant == "authorization_code":
+        if not code:
+            raise ValueError("the authorization_code grant needs a code")
+        return AuthorizationCodeGrant(endpoint, code, redirect_uri, code_verifier)
+    if grant == "token":
+        return StaticToken(values["access_token"], values.get("refresh_token"))
+    raise ValueError(f"unknown grant_type {grant!r}")
+
+
+def build_authenticator(options: ConnectionOptions, transport: Any, *, margin: float = 30.0,
+                        **code_flow: Any) -> Authenticator:
+    endpoint = token_endpoint_for(options, transport)
+    return Authenticator(build_strategy(options, endpoint, **code_flow), endpoint, margin=margin)
+
+
+# A factory type other callers (the token cache) use to build an Authenticator lazily.
+AuthenticatorFactory = Callable[[], Authenticator]

@@ -1,0 +1,249 @@
+# Copyright (c) processmaker.core contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The ProcessMaker API client every module and lookup uses.
+
+    client = ProcessMakerClient.from_options(options, warn=module.warn)
+    users = client.get("users", query={"filter": "ci"}).data
+    everyone = client.paginate("users").items
+
+It builds URLs (base URL + api_path), sends ``Accept: application/json`` and JSON bodies, retries
+through the transport, renews the token once when the API answers 401, and turns every failure
+into a ``ProcessMakerError``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from ansible_collections.processmaker.core.plugins.module_utils.auth import (
+    Authenticator,
+    build_authenticator,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.errors import (
+    ProcessMakerError,
+    error_from_response,
+    parse_json_body,
+    redact_url,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.options import (
+    ConnectionOptions,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.pagination import (
+    DEFAULT_PER_PAGE,
+    PageCollection,
+    collect_pages,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.retry import RetryPolicy
+from ansible_collections.processmaker.core.plugins.module_utils.transport import (
+    HttpTransport,
+    declares_json,
+)
+
+_UNSET = object()
+
+
+class ApiResponse:
+    """One API answer: status, headers, raw body, parsed JSON (None if not JSON)."""
+
+    def __init__(self, method: str, url: str, status: int, headers: dict, body: bytes, elapsed: float,
+                 attempts: int = 1, content_type: str = "") -> None:
+        self.method = method
+        self.url = url
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.elapsed = elapsed
+        self.attempts = attempts
+        self.content_type = content_type
+        parsed, ok = parse_json_body(body) if body else (None, False)
+        self.is_json = ok
+        self.json = parsed if ok else None
+
+    @property
+    def data(self) -> Any:
+        return self.json.get("data") if isinstance(self.json, dict) else None
+
+    @property
+    def meta(self) -> Any:
+        return self.json.get("meta") if isinstance(self.json, dict) else None
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def encode_query(query: dict | None) -> list | None:
+    """Query values as the API expects them: booleans as true/false, lists as repeated keys."""
+    if not query:
+        return None
+    pairs = []
+    for key, value in query.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if item is None:
+                continue
+            if isinstance(item, bool):
+                item = "true" if item else "false"
+            pairs.append((key, str(item)))
+    return pairs
+
+
+class ProcessMakerClient:
+    def __init__(self, options: ConnectionOptions, transport: HttpTransport, authenticator: Authenticator | None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.options = options
+        self.transport = transport
+        self.authenticator = authenticator
+        self.clock = clock
+
+    @classmethod
+    def from_options(cls, options: ConnectionOptions, *, warn: Callable[[str], None] | None = None,
+                     authenticator: Any = None, session: Any = None, margin: float = 30.0,
+                     **code_flow: Any) -> ProcessMakerClient:
+        """The usual way in: a transport (one requests.Session) and an authenticator from options.
+
+        ``authenticator`` replaces the one built from the options (lookups pass their cached one).
+        ``code_flow`` (code, redirect_uri, code_verifier) is for the authorization_code grant.
+        """
+        values = options.values
+        transport = HttpTransport(
+            policy=RetryPolicy.from_options(values),
+            timeout=values.get("timeout") or 30.0,
+            tls=options.requests_tls(),
+            warn=warn,
+            secrets=options.secret_values(),
+            session=session,
+        )
+        if authenticator is None and (options.grant_type != "authorization_code" or code_flow.get("code")):
+            authenticator = build_authenticator(options, transport, margin=margin, **code_flow)
+        return cls(options, transport, authenticator)
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # URLs -----------------------------------------------------------------------------------
+    def url_for(self, path: str) -> str:
+        """``users`` -> {url}{api_path}/users; ``/api/1.1/x`` -> {url}/api/1.1/x; full URLs must
+        point at the same server (the token is never sent elsewhere)."""
+        base = self.options.base_url
+        if path.startswith(("http://", "https://")):
+            own, other = urlsplit(base), urlsplit(path)
+            if (own.scheme, own.netloc) != (other.scheme, other.netloc):
+                raise ProcessMakerError(
+                    f"refusing to send the access token to {redact_url(path)}", code="foreign_url", url=path,
+                    hint=f"Give a path relative to api_path, or a URL on {base}",
+                )
+            return path
+        if path.startswith("/"):
+            return base + path
+        return self.options.api_base_url + "/" + path
+
+    # Tokens ---------------------------------------------------------------------------------
+    @property
+    def token(self) -> Any:
+        if self.authenticator is None:
+            raise ProcessMakerError("no credentials to get an access token with", code="no_credentials",
+                                    hint="Set access_token, or credentials for a grant")
+        return self.authenticator.token()
+
+    # Requests -------------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict | None = None,
+        json: Any = _UNSET,
+        data: Any = None,
+        files: Any = None,
+        headers: dict | None = None,
+        expected_status: Iterable[int] | None = None,
+        stream: bool = False,
+        safe_to_retry: bool | None = None,
+        authenticate: bool = True,
+    ) -> Any:
+        """Send one API request; returns ApiResponse (or the raw streamed response when
+        ``stream``). Raises ProcessMakerError when the status is not expected (default: 2xx)."""
+        method = method.upper()
+        url = self.url_for(path)
+        expected = set(expected_status) if expected_status is not None else None
+        send_headers = {"Accept": "application/json"}
+        send_headers.update(headers or {})
+        kwargs: dict = {"params": encode_query(query), "data": data, "files": files}
+        if json is not _UNSET:
+            kwargs["json"] = json
+        renewed = False
+        started = self.clock()
+        while True:
+            token = None
+            if authenticate:
+                token = self.token
+                send_headers["Authorization"] = token.authorization_header()
+            raw = self.transport.send(method, url, headers=send_headers, stream=stream,
+                                      safe_to_retry=safe_to_retry, **kwargs)
+            status = raw.status_code
+            if (
+                status == 401
+                and authenticate
+                and not renewed
+                and (expected is None or 401 not in expected)
+                and self.authenticator is not None
+                and self.authenticator.can_renew()
+            ):
+                raw.close()
+                self.authenticator.renew(token)
+                renewed = True
+                continue
+            break
+        elapsed = self.clock() - started
+        attempts = getattr(raw, "attempts", 1)
+        ok = (200 <= status < 300) if expected is None else status in expected
+        if not ok:
+            body = raw.content
+            raise error_from_response(
+                status, raw.headers.get("Content-Type", ""), body, method=method, url=raw.url or url,
+                attempts=attempts,
+            )
+        if stream:
+            raw.elapsed_seconds = elapsed
+            return raw
+        response = ApiResponse(method, redact_url(raw.url or url), status, dict(raw.headers), raw.content, elapsed,
+                               attempts,
+                               raw.headers.get("Content-Type", ""))
+        if declares_json(raw) and raw.content and not response.is_json:
+            raise ProcessMakerError(
+                f"the response body is not valid JSON ({len(raw.content)} bytes, truncated or corrupt)",
+                status=status, code="corrupt_response", method=method, url=url, attempts=attempts,
+                hint="A proxy or the server sent a broken answer; retry later",
+            )
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.request("DELETE", path, **kwargs)
+
+    def paginate(self, path: str, *, query: dict | None = None, max_items: int | None = None,
+                 per_page: int | None = None, **kwargs: Any) -> PageCollection:
+        """GET every page of a list endpoint and merge ``data``. ``per_page`` defaults to the
+        query's, else 100 (fewer round trips than the server's default of 10)."""
+        query = dict(query or {})
+        if "per_page" not in query:
+            query["per_page"] = per_page or DEFAULT_PER_PAGE
+        start_page = int(query.pop("page", 1) or 1)
+
+        def fetch(page: int) -> ApiResponse:
+            return self.get(path, query=dict(query, page=start_page + page - 1), **kwargs)
+
+        return collect_pages(fetch, max_items=max_items, method="GET", url=self.url_for(path))

@@ -1,0 +1,337 @@
+# Copyright (c) processmaker.core contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One exception for everything that goes wrong talking to ProcessMaker, and the error-body decoder.
+
+Bodies come in many shapes: ProcessMaker's (``{"error": "Unauthenticated."}``, ``{"message": ...}``,
+``{"message", "errors": {field: [...]}}``), OAuth's (``{"error", "error_description", "hint",
+"message"}``), and whatever a proxy sends (an HTML page, nothing, half a JSON document). All of
+them become a ``ProcessMakerError`` whose str() is one line: what failed, what the server said,
+what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+REDACTED = "********"
+
+# Query parameters whose values never appear in a message.
+SECRET_QUERY_KEYS = frozenset(
+    (
+        "access_token", "token", "refresh_token", "password", "client_secret", "code", "code_verifier",
+        "secret", "api_key", "apikey", "key", "state", "id_token", "assertion",
+    )
+)
+
+_MAX_TEXT = 200
+
+
+class ProcessMakerError(Exception):
+    """A failed call: HTTP status (None when no answer came), error code, server message, field errors.
+
+    ``hint`` says what to do; ``method`` and ``url`` (secrets removed from the query) say what failed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        field_errors: Mapping[str, list] | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        hint: str | None = None,
+        attempts: int = 1,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field_errors = dict(field_errors or {})
+        self.method = method
+        self.url = redact_url(url) if url else url
+        self.hint = hint
+        self.attempts = attempts
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+    def one_line(self, secrets: Iterable[str] = ()) -> str:
+        what = f"{self.method} {self.url}" if self.method and self.url else (self.url or "request")
+        if self.status is not None:
+            outcome = f"failed with HTTP {self.status}"
+        else:
+            outcome = "failed"
+        if self.attempts > 1:
+            outcome += f" after {self.attempts} attempts"
+        said = self.message
+        if self.code and self.code not in said:
+            said = f"{self.code}: {said}"
+        if self.field_errors:
+            fields = "; ".join(
+                f"{name}: {' '.join(str(m) for m in messages)}" for name, messages in self.field_errors.items()
+            )
+            said = f"{said} ({fields})"
+        line = f"{what} {outcome}: {said.rstrip('.')}"
+        if self.hint:
+            line += ". " + self.hint
+        line = " ".join(line.split())  # exactly one line, whatever the server sent
+        return redact_text(line, secrets)
+
+    def to_dict(self) -> dict:
+        """Structured form for a module's failure result (no secrets)."""
+        return {
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+            "field_errors": self.field_errors,
+            "method": self.method,
+            "url": self.url,
+        }
+
+
+def redact_url(url: str) -> str:
+    """The URL with user info and secret query values replaced by ********."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = REDACTED + "@" + netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, REDACTED if k.lower() in SECRET_QUERY_KEYS else v) for k, v in pairs], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment and REDACTED))
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """Replace every known secret value (longest first) in text."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+
+
+def _html_summary(text: str) -> str:
+    for pattern in (r"<title[^>]*>(.*?)</title>", r"<h1[^>]*>(.*?)</h1>"):
+        match = re.search(pattern, text, re.IGNORECASE | re.DOTALL)
+        if match and match.group(1).strip():
+            return _short(re.sub(r"<[^>]+>", " ", match.group(1)))
+    stripped = re.sub(r"(?is)<(script|style)[^>]*>.*?</\1>", " ", text)
+    stripped = re.sub(r"<[^>]+>", " ", stripped)
+    return _short(stripped) or "an empty HTML page"
+
+
+def _field_errors(raw: Any) -> dict:
+    """Laravel's ``errors``: values are usually lists of strings, sometimes a string or a number."""
+    if not isinstance(raw, Mapping):
+        return {}
+    result = {}
+    for name, messages in raw.items():
+        if isinstance(messages, (list, tuple)):
+            result[str(name)] = [str(m) for m in messages]
+        else:
+            result[str(name)] = [str(messages)]
+    return result
+
+
+def parse_json_body(body: bytes) -> tuple:
+    """(parsed, ok): ok is False when the body is empty or not valid JSON."""
+    if not body or not body.strip():
+        return None, False
+    try:
+        return json.loads(body.decode("utf-8")), True
+    except (ValueError, UnicodeDecodeError):
+        return None, False
+
+
+def is_html(content_type: str, body: bytes) -> bool:
+    if "html" in (content_type or "").lower():
+        return True
+    head = body[:200].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def describe_body(status: int, content_type: str, body: bytes) -> tuple:
+    """(code, message, field_errors) from any error body."""
+    if not body or not body.strip():
+        return None, "the server sent an empty response body", {}
+    parsed, ok = parse_json_body(body)
+    if ok:
+        if isinstance(parsed, Mapping):
+            return _describe_json_object(parsed)
+        if parsed in ([], {}, None, ""):
+            return None, f"the server sent no details ({json.dumps(parsed)})", {}
+        return None, _short(json.dumps(parsed)), {}
+    if is_html(content_type, body):
+        summary = _html_summary(body.decode("utf-8", "replace"))
+        return None, f"the server sent an HTML page ({summary})", {}
+    if "json" in (content_type or "").lower() or body.lstrip()[:1] in (b"{", b"["):
+        # never quote a broken JSON body: a truncated token response would leak part of a token
+        return None, f"the response body is not valid JSON ({len(body)} bytes, truncated or corrupt)", {}
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, f"the server sent {len(body)} bytes of binary data", {}
+    return None, f"the server said: {_short(text)}", {}
+
+
+_GENERIC_INVALID_REQUEST = "The request is missing a required parameter"
+
+
+def _describe_json_object(parsed: Mapping) -> tuple:
+    error = parsed.get("error")
+    description = parsed.get("error_description")
+    message = parsed.get("message")
+    hint = parsed.get("hint")
+    field_errors = _field_errors(parsed.get("errors"))
+    if isinstance(error, str) and (description or hint):
+        # OAuth 2.0 (RFC 6749 5.2; league/oauth2-server adds message and hint)
+        text = str(description or message or error)
+        if hint and text.startswith(_GENERIC_INVALID_REQUEST):
+            text = str(hint)  # league's invalid_request text says nothing the hint does not
+        elif hint:
+            text = f"{text.rstrip('.')} ({hint})"
+        return error, _short(text), field_errors
+    if isinstance(error, Mapping):  # ProcessMaker's ValidationException: {"error": {"code", "message"}}
+        return None, _short(str(error.get("message") or message or "validation failed")), field_errors
+    if isinstance(error, str) and not message:
+        # ProcessMaker: {"error": "Unauthenticated."}, {"error": "Not Found"}, {"error": "PMQL error"}
+        # or a bare OAuth error code such as {"error": "invalid_grant"}
+        code = error if re.match(r"^[a-z_]+$", error) else None
+        return code, _short(error), field_errors
+    if message:
+        text = str(message)
+        if field_errors:  # the fields are listed anyway
+            text = re.sub(r"\s*\(and \d+ more errors?\)\s*$", "", text)
+        return (error if isinstance(error, str) else None), _short(text), field_errors
+    if field_errors:
+        return None, "validation failed", field_errors
+    return None, _short(json.dumps(parsed)), field_errors
+
+
+# What to do, by context. Token-endpoint advice is per OAuth error code.
+_TOKEN_HINTS = {
+    "invalid_client": "Check client_id and client_secret, and that this client may use the {grant} grant",
+    "invalid_grant": "Check the credentials of the {grant} grant",
+    "invalid_request": "Check the options of the {grant} grant",
+    "unsupported_grant_type": "The server does not offer the {grant} grant at token_url; check grant_type"
+    " and token_url",
+    "invalid_scope": "Check scope (ProcessMaker knows only '*')",
+    "unauthorized_client": "This client may not use the {grant} grant; use another client or grant_type",
+    "access_denied": "The user or server refused the authorization",
+    "server_error": "The authorization server failed; check its logs and retry later",
+    "temporarily_unavailable": "The authorization server is busy; retry later",
+}
+
+# invalid_grant / invalid_request mean "this credential is no good" (league 8 and 9 differ, §4.4);
+# what to do depends on the grant.
+_STALE_CREDENTIAL_HINTS = {
+    "password": "Check username and password (ProcessMaker matches the username, not the email)",
+    "refresh_token": "The refresh token is spent (each use replaces it), revoked or expired; get a new token"
+    " with the original grant",
+    "authorization_code": "The code is wrong, used or expired (10 minutes), or code_verifier or redirect_uri"
+    " differ from the authorization request; start the flow again",
+}
+
+
+_STATUS_HINTS = {
+    400: "Check the request parameters",
+    401: "The access token is invalid, expired or revoked; get a new one (processmaker.core.pm_token) or give"
+    " credentials that can re-authenticate (username/password, client credentials or a refresh token)",
+    403: "The user behind the token lacks the permission for this call; use an account that has it",
+    404: "Check the path and the ids in it (paths are relative to api_path unless they start with /)",
+    405: "This path does not accept that method; check method and path",
+    409: "The object already exists or conflicts with another one",
+    413: "The request body is too large for the server",
+    422: "Fix the fields the server names",
+    429: "The server is rate limiting; raise retries or retry_max_time, or make fewer calls",
+}
+
+
+def hint_for(status: int | None, code: str | None, *, token_endpoint: bool, grant: str | None) -> str:
+    if token_endpoint:
+        if code in ("invalid_grant", "invalid_request") and grant in _STALE_CREDENTIAL_HINTS:
+            return _STALE_CREDENTIAL_HINTS[grant]
+        if code in _TOKEN_HINTS:
+            return _TOKEN_HINTS[code].format(grant=grant or "requested")
+        if status == 401:
+            return _TOKEN_HINTS["invalid_client"].format(grant=grant or "requested")
+        if status == 404:
+            return "No token endpoint there; check token_url (default url + /oauth/token)"
+    if status in _STATUS_HINTS:
+        return _STATUS_HINTS[status]
+    if status is not None and 500 <= status < 600:
+        return "The server (or a proxy in front of it) failed; check its logs and retry later"
+    return "Check the request"
+
+
+def error_from_response(
+    status: int,
+    content_type: str,
+    body: bytes,
+    *,
+    method: str,
+    url: str,
+    token_endpoint: bool = False,
+    grant: str | None = None,
+    attempts: int = 1,
+    retry_after: float | None = None,
+) -> ProcessMakerError:
+    code, message, field_errors = describe_body(status, content_type, body)
+    return ProcessMakerError(
+        message,
+        status=status,
+        code=code,
+        field_errors=field_errors,
+        method=method,
+        url=url,
+        hint=hint_for(status, code, token_endpoint=token_endpoint, grant=grant),
+        attempts=attempts,
+        retry_after=retry_after,
+    )
+
+
+def connection_error(exc: BaseException, *, method: str, url: str, attempts: int = 1) -> ProcessMakerError:
+    """A request that got no HTTP answer (DNS, refused, TLS, timeout, dropped connection)."""
+    name = type(exc).__name__
+    text = str(exc)
+    lowered = (name + " " + text).lower()
+    if "ssl" in lowered or "certificate" in lowered:
+        hint = "Check the server certificate: set ca_path to the CA that signed it (validate_certs=false only in tests)"
+        summary = "TLS error"
+    elif "timeout" in lowered or "timed out" in lowered:
+        hint = "The server did not answer in time; raise timeout or check the server"
+        summary = "timed out"
+    else:
+        hint = "Check url and that the server is reachable from where the task runs"
+        summary = "connection error"
+    # Exception texts from urllib3 repeat the URL (with its query); keep only the reason.
+    reason = re.sub(r"https?://\S+", "<url>", text)
+    reason = re.sub(r"\(Caused by ", "(", reason)
+    return ProcessMakerError(
+        f"{summary} ({name}: {_short(reason)})",
+        code=summary.replace(" ", "_"),
+        method=method,
+        url=url,
+        hint=hint,
+        attempts=attempts,
+    )

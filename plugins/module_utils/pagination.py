@@ -1,0 +1,113 @@
+# Copyright (c) processmaker.core contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Following ProcessMaker's pagination envelope ``{"data": [...], "meta": {...}}``.
+
+``meta`` carries ``current_page``, ``per_page``, ``total`` and ``total_pages`` (Laravel's
+``last_page`` too). Pages are fetched in order until the last one; ``max_items`` makes an
+over-large result fail clearly instead of being cut silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.processmaker.core.plugins.module_utils.errors import (
+    ProcessMakerError,
+)
+
+DEFAULT_PER_PAGE = 100
+
+
+def is_page(body: Any) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("data"), list) and isinstance(body.get("meta"), dict)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def total_pages(meta: dict) -> int | None:
+    pages = _int(meta.get("total_pages"))
+    if pages is None:
+        pages = _int(meta.get("last_page"))
+    if pages is None:
+        total, per_page = _int(meta.get("total")), _int(meta.get("per_page"))
+        if total is not None and per_page:
+            pages = -(-total // per_page)
+    return pages
+
+
+class TooManyItems(ProcessMakerError):
+    pass
+
+
+@dataclass
+class PageCollection:
+    items: list = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+    pages: int = 0
+    paginated: bool = True
+    last_response: Any = None
+    responses: list = field(default_factory=list)
+
+
+def _too_many(count: int, max_items: int, method: str, url: str) -> TooManyItems:
+    return TooManyItems(
+        f"{count} items, more than max_items={max_items}",
+        code="too_many_items", method=method, url=url,
+        hint="Raise max_items, or narrow the query (filter, pmql, status) so fewer items match",
+    )
+
+
+def collect_pages(fetch: Callable[[int], Any], *, max_items: int | None = None, method: str = "GET",
+                  url: str = "") -> PageCollection:
+    """Fetch page 1, 2, ... with ``fetch(page)`` (which returns an ApiResponse) and merge ``data``.
+
+    A body that is not a page envelope is returned as the only "page" with ``paginated=False``.
+    """
+    first = fetch(1)
+    body = first.json
+    result = PageCollection(last_response=first, responses=[first])
+    if not is_page(body):
+        result.paginated = False
+        result.pages = 1
+        return result
+    meta = dict(body["meta"])
+    announced = _int(meta.get("total"))
+    if max_items is not None and announced is not None and announced > max_items:
+        raise _too_many(announced, max_items, method, url)
+    result.items.extend(body["data"])
+    result.pages = 1
+    last = total_pages(meta) or 1
+    page = 1
+    while page < last and body["data"]:
+        page += 1
+        response = fetch(page)
+        body = response.json
+        result.responses.append(response)
+        result.last_response = response
+        if not is_page(body):
+            raise ProcessMakerError(
+                f"page {page} is not a {{data, meta}} page", status=response.status, method=method, url=url,
+                code="bad_page", hint="The endpoint changed shape between pages; retry without all_pages",
+            )
+        result.items.extend(body["data"])
+        result.pages = page
+        meta = dict(body["meta"])
+        if max_items is not None and len(result.items) > max_items:
+            raise _too_many(len(result.items), max_items, method, url)
+        last = total_pages(meta) or last
+    if max_items is not None and len(result.items) > max_items:
+        raise _too_many(len(result.items), max_items, method, url)
+    meta["count"] = len(result.items)
+    meta["pages_fetched"] = result.pages
+    result.meta = meta
+    return result

@@ -1,0 +1,211 @@
+# Copyright (c) processmaker.core contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""HTTP with retries: one ``requests.Session``, the retry policy, a warning per retry.
+
+Knows nothing about tokens or ProcessMaker; the token endpoint and the API client both send
+through it.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from ansible_collections.processmaker.core.plugins.module_utils.errors import (
+    ProcessMakerError,
+    connection_error,
+    parse_json_body,
+    redact_text,
+    redact_url,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.retry import (
+    CONNECTION,
+    CORRUPT,
+    FATAL,
+    NOT_SENT,
+    RetryPolicy,
+    parse_retry_after,
+)
+
+try:
+    import requests
+    from requests import exceptions as rexc
+
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError:  # reported by the module with missing_required_lib
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+USER_AGENT = "processmaker.core-ansible"
+
+
+def classify_exception(exc: BaseException) -> str:
+    """Which retry rule applies to an exception raised by requests."""
+    if not HAS_REQUESTS:
+        return FATAL
+    if isinstance(exc, rexc.SSLError):
+        return FATAL
+    if isinstance(exc, rexc.ConnectTimeout):
+        return NOT_SENT
+    if isinstance(exc, (rexc.InvalidURL, rexc.MissingSchema, rexc.InvalidSchema, rexc.InvalidHeader)):
+        return FATAL
+    if isinstance(exc, rexc.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)  # urllib3 MaxRetryError wraps the cause
+        name = type(reason).__name__
+        if name in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError"):
+            return NOT_SENT
+        return CONNECTION
+    if isinstance(exc, (rexc.ReadTimeout, rexc.ChunkedEncodingError, rexc.ContentDecodingError)):
+        return CONNECTION
+    return FATAL
+
+
+def declares_json(response: Any) -> bool:
+    return "json" in (response.headers.get("Content-Type") or "").lower()
+
+
+class HttpTransport:
+    """Send requests with the retry policy. Returns the final ``requests.Response`` (with an
+    ``attempts`` attribute); raises ProcessMakerError only when no HTTP answer came at all."""
+
+    def __init__(
+        self,
+        *,
+        policy: RetryPolicy,
+        timeout: float = 30.0,
+        tls: dict | None = None,
+        warn: Callable[[str], None] | None = None,
+        secrets: Iterable[str] = (),
+        session: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if session is None:
+            session = requests.Session()
+            session.headers["User-Agent"] = USER_AGENT
+        self.session = session
+        if tls and tls.get("verify") is False:
+            # the user chose validate_certs=false; urllib3 would print a warning on every request
+            try:
+                import urllib3
+
+                urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+            except (ImportError, AttributeError):
+                pass
+        self.policy = policy
+        self.timeout = timeout
+        self.tls = dict(tls or {})
+        self.warn = warn or (lambda message: None)
+        self.secrets = list(secrets)
+        self.sleep = sleep
+        self.clock = clock
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _warn_retry(self, method: str, url: str, params: Any, what: str, attempt: int, wait: float) -> None:
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params)
+        message = (
+            f"{method} {redact_url(url)} {what}; retrying in {wait:.1f}s"
+            f" (attempt {attempt + 1} of {self.policy.retries + 1})"
+        )
+        self.warn(redact_text(message, self.secrets))
+
+    @staticmethod
+    def _corrupt_safe(method: str, safe_to_retry: bool | None) -> bool:
+        # Only a GET (or a request the caller marks safe) is repeated over a broken body: a
+        # DELETE that answered 200 with an empty body did its work and must not run twice.
+        return safe_to_retry if safe_to_retry is not None else method == "GET"
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        headers: dict | None = None,
+        stream: bool = False,
+        safe_to_retry: bool | None = None,
+        expect_json: bool = False,
+        allow_redirects: bool = False,
+    ) -> Any:
+        method = method.upper()
+        start = self.clock()
+        attempt = 1
+        while True:
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    data=data,
+                    files=files,
+                    headers=headers,
+                    stream=stream,
+                    timeout=self.timeout,
+                    allow_redirects=allow_redirects,
+                    **self.tls,
+                )
+            except Exception as exc:  # requests raises many types; classify decides
+                if HAS_REQUESTS and not isinstance(exc, rexc.RequestException):
+                    raise
+                kind = classify_exception(exc)
+                wait = None
+                if self.policy.retryable_failure(method, kind, safe_to_retry):
+                    wait = self.policy.next_delay(attempt, self.clock() - start)
+                if wait is None:
+                    raise connection_error(exc, method=method, url=url, attempts=attempt) from None
+                self._warn_retry(method, url, params, f"failed ({type(exc).__name__})", attempt, wait)
+                self.sleep(wait)
+                attempt += 1
+                continue
+
+            status = response.status_code
+            wait = None
+            what = ""
+            if self.policy.retryable_status(method, status, safe_to_retry):
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                wait = self.policy.next_delay(attempt, self.clock() - start, retry_after)
+                what = f"got HTTP {status}"
+            elif (
+                not stream
+                and 200 <= status < 300
+                and status != 204
+                and method != "HEAD"
+                and (expect_json or declares_json(response))
+                and self.policy.retryable_failure(method, CORRUPT, self._corrupt_safe(method, safe_to_retry))
+            ):
+                _, ok = parse_json_body(response.content)
+                if not ok:
+                    wait = self.policy.next_delay(attempt, self.clock() - start)
+                    what = f"got HTTP {status} with a corrupt JSON body ({len(response.content)} bytes)"
+                    if wait is None:
+                        response.attempts = attempt
+                        raise ProcessMakerError(
+                            f"the response body is not valid JSON ({len(response.content)} bytes,"
+                            " truncated or corrupt)",
+                            status=status,
+                            code="corrupt_response",
+                            method=method,
+                            url=url,
+                            hint="A proxy or the server sent a broken answer; retry later",
+                            attempts=attempt,
+                        )
+            if wait is None:
+                response.attempts = attempt
+                return response
+            response.close()
+            self._warn_retry(method, url, params, what, attempt, wait)
+            self.sleep(wait)
+            attempt += 1

@@ -1,0 +1,123 @@
+"""Docs: ansible-doc renders every plugin, module docs match the argument_spec (the options are
+defined once and rendered into both), and the examples follow the collection's rules."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible_collections.processmaker.core.plugins.module_utils.options import (
+    CACHE_OPTIONS,
+    CONNECTION_OPTIONS,
+    connection_argument_spec,
+)
+from ansible_collections.processmaker.core.plugins.modules import pm_api, pm_token
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS_ROOT = REPO / "tests" / "output" / "collections"
+ANSIBLE_DOC = Path(sys.executable).parent / "ansible-doc"
+PLUGINS = {"module": ["pm_token", "pm_api"], "lookup": ["pm_token", "pm_api"]}
+
+
+@pytest.fixture(scope="module")
+def docs():
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_ROOT), "ANSIBLE_NOCOLOR": "1"}
+    rendered = {}
+    for kind, names in PLUGINS.items():
+        done = subprocess.run(
+            [str(ANSIBLE_DOC), "-t", kind, "--json", *[f"processmaker.core.{n}" for n in names]],
+            capture_output=True, text=True, env=env, timeout=120, check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "WARNING" not in done.stderr and "ERROR" not in done.stderr, done.stderr
+        for name, doc in json.loads(done.stdout).items():
+            rendered[(kind, name.split(".")[-1])] = doc
+    return rendered
+
+
+def test_every_plugin_renders_with_examples_and_returns(docs):
+    for kind, names in PLUGINS.items():
+        for name in names:
+            doc = docs[(kind, name)]
+            assert doc["doc"]["short_description"] and doc["doc"]["description"]
+            assert doc["examples"].strip() and doc["return"]
+
+
+@pytest.mark.parametrize("module", [pm_api, pm_token], ids=["pm_api", "pm_token"])
+def test_module_docs_match_the_argument_spec(docs, module):
+    name = module.__name__.rsplit(".", 1)[1]
+    documented = docs[("module", name)]["doc"]["options"]
+    spec = connection_argument_spec()
+    spec.update(module.ARGUMENT_SPEC)
+    assert set(documented) == set(spec)
+    for option, definition in spec.items():
+        doc = documented[option]
+        assert doc["type"] == definition.get("type", "str"), option
+        assert doc.get("default") == definition.get("default"), option
+        assert doc.get("choices") == definition.get("choices"), option
+        assert doc.get("aliases", []) == definition.get("aliases", []), option
+        assert doc.get("elements") == definition.get("elements"), option
+        assert bool(doc.get("required")) == bool(definition.get("required")), option
+
+
+def test_modules_are_in_the_action_group(docs):
+    for name in PLUGINS["module"]:
+        attributes = docs[("module", name)]["doc"]["attributes"]
+        assert attributes["action_group"]["membership"] == ["processmaker.core.all"]
+        assert attributes["check_mode"]["support"] == "full"
+    runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
+    assert {"pm_token", "pm_api"} <= set(runtime["action_groups"]["all"])
+
+
+def test_module_docs_name_each_environment_variable(docs):
+    for name in PLUGINS["module"]:
+        options = docs[("module", name)]["doc"]["options"]
+        for option in CONNECTION_OPTIONS:
+            assert f"E({option.env})" in " ".join(options[option.name]["description"]), option.name
+
+
+@pytest.mark.parametrize("name", PLUGINS["lookup"])
+def test_lookup_options_read_variables_and_environment(docs, name):
+    options = docs[("lookup", name)]["doc"]["options"]
+    for option in (*CONNECTION_OPTIONS, *CACHE_OPTIONS):
+        doc = options[option.name]
+        assert doc["env"] == [{"name": option.env}], option.name
+        assert doc["vars"] == [{"name": option.var}], option.name
+        assert doc.get("default") == option.default, option.name
+
+
+def _examples(path: Path):
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and node.targets[0].id == "EXAMPLES":
+            return yaml.safe_load(node.value.value)
+    raise AssertionError(f"no EXAMPLES in {path}")
+
+
+def _tasks(plays):
+    for play in plays:
+        yield from play.get("tasks", [])
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "plugins").glob("*/pm_*.py")), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_examples_are_plays_with_fqcn_and_no_log_on_registered_tokens(path):
+    plays = _examples(path)
+    assert isinstance(plays, list) and all("hosts" in play and "tasks" in play for play in plays)
+    for task in _tasks(plays):
+        action = next(key for key in task if "." in key and key not in ("no_log",))
+        assert action.startswith(("processmaker.core.", "ansible.builtin.")), action
+        if action == "processmaker.core.pm_token" and "register" in task and task[action].get("state") != "absent" \
+                and "access_token" not in task[action]:
+            assert task.get("no_log") is True, task["name"]
+
+
+def test_examples_use_the_module_defaults_group():
+    for path in sorted((REPO / "plugins" / "modules").glob("pm_*.py")):
+        plays = _examples(path)
+        assert any("group/processmaker.core.all" in play.get("module_defaults", {}) for play in plays), path
