@@ -1,14 +1,12 @@
-"""Parallel writers land exactly once; GET /users keeps up with 8 clients."""
+"""Parallel writers land exactly once; GET /users serves 8 parallel keep-alive clients."""
 
 from __future__ import annotations
 
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 import requests
 from pm_sandbox.testing import SandboxProcess
 
@@ -69,31 +67,21 @@ def test_parallel_identical_memberships_create_one_row(clean_sandbox: SandboxPro
     assert clean_sandbox.api("GET", f"/groups/{group['id']}/users").json()["meta"]["total"] == 1
 
 
-@pytest.mark.slow
-def test_get_users_serves_300_requests_a_second_with_8_clients(clean_sandbox: SandboxProcess) -> None:
+def test_get_users_with_8_keep_alive_clients_all_served(clean_sandbox: SandboxProcess) -> None:
+    """8 parallel clients, 50 requests each: every answer a full page, every request counted once.
+
+    The rate (target 300/s) is measured by bench/sandbox_throughput.py, not asserted here.
+    """
     insert_users(clean_sandbox, 2000)
     url = clean_sandbox.api_url + "/users"
     headers = {"Authorization": f"Bearer {clean_sandbox.admin_token()}", "Accept": "application/json"}
-    counts: list[int] = []
-    lock = threading.Lock()
-    deadline = time.monotonic() + 3.0
+    clean_sandbox.reset_counters()
 
-    def client() -> None:
+    def client(_: int) -> list[int]:
         session = requests.Session()
-        done = 0
-        while time.monotonic() < deadline:
-            response = session.get(url, headers=headers, timeout=10)
-            assert response.status_code == 200
-            done += 1
-        with lock:
-            counts.append(done)
+        return [len(session.get(url, headers=headers, timeout=30).json()["data"]) for _ in range(50)]
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=client) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    rate = sum(counts) / (time.monotonic() - started)
-    assert len(counts) == 8
-    assert rate >= 300, f"{rate:.0f} requests/s"
+    with ThreadPoolExecutor(8) as pool:
+        pages = [size for sizes in pool.map(client, range(8)) for size in sizes]
+    assert pages == [10] * 400
+    assert clean_sandbox.counters()["statuses"]["GET /api/1.0/users"] == {"200": 400}
