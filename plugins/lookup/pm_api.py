@@ -83,6 +83,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.errors import (
 from ansible_collections.processmaker.core.plugins.module_utils.lookup_support import (
     client_for_lookup,
     connection_for_lookup,
+    lookup_variables,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.options import (
     OptionError,
@@ -95,7 +96,7 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         if not terms:
             raise AnsibleError("processmaker.core.pm_api needs at least one API path")
-        self.set_options(var_options=variables, direct=kwargs)
+        self.set_options(var_options=lookup_variables(self, variables), direct=kwargs)
         try:
             options = connection_for_lookup(self)
         except OptionError as error:

@@ -81,6 +81,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.errors import (
 from ansible_collections.processmaker.core.plugins.module_utils.lookup_support import (
     client_for_lookup,
     connection_for_lookup,
+    lookup_variables,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.options import (
     OptionError,
@@ -93,7 +94,7 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         if terms:
             raise AnsibleError(f"processmaker.core.pm_token takes no terms, only options (got {len(terms)})")
-        self.set_options(var_options=variables, direct=kwargs)
+        self.set_options(var_options=lookup_variables(self, variables), direct=kwargs)
         try:
             options = connection_for_lookup(self)
         except OptionError as error:

@@ -12,7 +12,7 @@ each came from).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ansible_collections.processmaker.core.plugins.module_utils.client import (
@@ -27,6 +27,17 @@ from ansible_collections.processmaker.core.plugins.module_utils.options import (
 from ansible_collections.processmaker.core.plugins.module_utils.token_cache import (
     cached_authenticator,
 )
+
+
+def lookup_variables(plugin: Any, variables: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``pm_*`` variables of the play, rendered.
+
+    Ansible hands lookups the raw variables, so ``pm_url: "{{ lookup('env', 'PM_URL') }}"`` would
+    arrive as the template text; render just the variables the options read (the ``pm_*`` ones).
+    """
+    if not variables:
+        return {}
+    return {name: plugin._templar.template(value) for name, value in variables.items() if name.startswith("pm_")}
 
 
 def connection_for_lookup(plugin: Any) -> ConnectionOptions:

@@ -372,6 +372,8 @@ def main():
             elif response.body:
                 result["content"] = response.text
     except ProcessMakerError as error:
+        if error.status and 400 <= error.status < 500:
+            result["changed"] = False  # the server refused the request: nothing was written
         module.fail_from_error(error, **result)
     except OSError as error:
         module.fail_json(msg=f"cannot read or write a local file: {error}", **result)

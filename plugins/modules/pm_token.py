@@ -152,7 +152,9 @@ EXAMPLES = r"""
     - name: Ask the person to approve and paste the URL they land on
       ansible.builtin.pause:
         prompt: "Open {{ authorize.authorization_url }} , approve, then paste the URL you were sent to"
+        echo: false
       register: pasted
+      no_log: true  # the pasted URL carries a single-use code
 
     - name: Exchange the code
       processmaker.core.pm_token:

@@ -1,95 +1,58 @@
-"""Integration fixtures: a real pm_sandbox process and a way to run real ansible-playbook against it."""
+"""Integration fixtures: a real pm_sandbox process and a way to run real ansible-playbook against it.
+
+The helpers live in ``pm_integration.py`` and ``tools/approve_in_browser.py`` (importable by the test
+modules: this conftest puts both directories on ``sys.path``); the fixtures are here:
+
+- ``sandbox`` (session): a real pm_sandbox process; ``clean_sandbox`` resets it (seeded state,
+  counters zeroed, faults off); ``short_ttl_sandbox`` (session): a second one with ``--token-ttl 3``.
+- ``leak_guard`` (autouse): every ansible-playbook run of the test (always ``-vvv``) is checked,
+  when the test ends, for the secrets involved (see ``LeakGuard``).
+- ``pb`` / ``short_pb``: a ``Runner`` that writes small plays into the test's tmp dir and runs them
+  against the sandbox with ``PM_*`` environment variables and a private token cache.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # pm_integration, the helpers
+sys.path.insert(0, str(HERE.parents[1] / "tools"))  # approve_in_browser, the person of the code flow
+
+from pm_integration import (
+    COLLECTIONS_ROOT,
+    REPO_ROOT,
+    SANDBOXES,
+    LeakGuard,
+    PlaybookRun,
+    Runner,
+    run_playbook,
+    sandbox_env,
+)
 from pm_sandbox.testing import SandboxProcess
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-COLLECTIONS_ROOT = REPO_ROOT / "tests" / "output" / "collections"
-ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
+__all__ = ["COLLECTIONS_ROOT", "REPO_ROOT", "PlaybookRun", "run_playbook", "sandbox_env"]
 
 
-@dataclass
-class PlaybookRun:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    def recap(self) -> dict[str, int]:
-        """ok/changed/failed... of the localhost line in PLAY RECAP."""
-        for line in self.stdout.splitlines()[::-1]:
-            if line.startswith("localhost") and "ok=" in line:
-                return {key: int(value) for key, value in (part.split("=") for part in line.split()[2:])}
-        return {}
-
-
-def sandbox_env(sandbox: SandboxProcess, *, client: str = "password_client") -> dict[str, str]:
-    creds = sandbox.credentials
-    return {
-        "PM_URL": creds["url"],
-        "PM_CLIENT_ID": creds[client]["client_id"],
-        "PM_CLIENT_SECRET": creds[client]["client_secret"],
-        "PM_USERNAME": creds["admin"]["username"],
-        "PM_PASSWORD": creds["admin"]["password"],
-    }
-
-
-def run_playbook(
-    playbook: str | Path,
-    *,
-    env: dict[str, str] | None = None,
-    extra_vars: dict[str, Any] | None = None,
-    args: list[str] | None = None,
-    verbosity: int = 3,
-    inventory: str | None = None,
-    tmp_path: Path | None = None,
-    timeout: int = 600,
-) -> PlaybookRun:
-    """Run ansible-playbook for real; -vvv by default so every run is also a leak check."""
-    full_env = dict(os.environ)
-    full_env.update(
-        {
-            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_ROOT),
-            "ANSIBLE_CONFIG": str(REPO_ROOT / "tools" / "ansible.cfg"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_LOCAL_TEMP": str((tmp_path or REPO_ROOT / "tests" / "output") / "ansible-local"),
-            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        }
-    )
-    full_env.update(env or {})
-    command = [ANSIBLE_PLAYBOOK, str(playbook)]
-    if verbosity:
-        command.append("-" + "v" * verbosity)
-    if inventory:
-        command += ["-i", inventory]
-    if extra_vars:
-        command += ["-e", json.dumps(extra_vars)]
-    command += args or []
-    completed = subprocess.run(
-        command, env=full_env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-    )
-    return PlaybookRun(completed.returncode, completed.stdout, completed.stderr)
+@pytest.fixture(autouse=True)
+def leak_guard() -> Iterator[LeakGuard]:
+    guard = LeakGuard()
+    LeakGuard.active.append(guard)
+    try:
+        yield guard
+    finally:
+        LeakGuard.active.remove(guard)
+    guard.check()
 
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[SandboxProcess]:
     with SandboxProcess() as process:
+        SANDBOXES.append(process)
         yield process
 
 
@@ -97,3 +60,21 @@ def sandbox() -> Iterator[SandboxProcess]:
 def clean_sandbox(sandbox: SandboxProcess) -> SandboxProcess:
     sandbox.reset()
     return sandbox
+
+
+@pytest.fixture(scope="session")
+def short_ttl_sandbox() -> Iterator[SandboxProcess]:
+    """A second sandbox whose access tokens live 3 seconds."""
+    with SandboxProcess(extra_args=["--token-ttl", "3"]) as process:
+        SANDBOXES.append(process)
+        yield process
+
+
+@pytest.fixture
+def pb(sandbox: SandboxProcess, tmp_path: Path, leak_guard: LeakGuard) -> Runner:
+    return Runner(sandbox, tmp_path, leak_guard)
+
+
+@pytest.fixture
+def short_pb(short_ttl_sandbox: SandboxProcess, tmp_path: Path, leak_guard: LeakGuard) -> Runner:
+    return Runner(short_ttl_sandbox, tmp_path, leak_guard)
