@@ -103,6 +103,98 @@ CREATE TABLE IF NOT EXISTS categories (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS categories_kind_name ON categories(kind, name);
 
+-- HasCategories: a process, screen or script may sit in several categories. The first one is also
+-- kept in the asset's own *_category_id column; this table holds all of them, in the order given.
+CREATE TABLE IF NOT EXISTS category_assignments (
+    category_id INTEGER NOT NULL REFERENCES categories(id) ON DELETE CASCADE,
+    assignable_type TEXT NOT NULL,
+    assignable_id INTEGER NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (assignable_type, assignable_id, category_id)
+);
+CREATE INDEX IF NOT EXISTS category_assignments_category ON category_assignments(category_id);
+
+-- Columns in ProcessMaker's migration order (the resource shape follows them). notification_settings
+-- is the sandbox's stand-in for the process_notification_settings table.
+CREATE TABLE IF NOT EXISTS processes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL,
+    process_category_id INTEGER,
+    user_id INTEGER,
+    description TEXT,
+    name TEXT NOT NULL,
+    cancel_screen_id INTEGER,
+    request_detail_screen_id INTEGER,
+    status TEXT NOT NULL DEFAULT 'ACTIVE',
+    is_valid INTEGER NOT NULL DEFAULT 1,
+    package_key TEXT,
+    pause_timer_start INTEGER NOT NULL DEFAULT 0,
+    deleted_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    start_events TEXT,
+    warnings TEXT,
+    self_service_tasks TEXT,
+    signal_events TEXT,
+    conditional_events TEXT,
+    properties TEXT,
+    case_title TEXT,
+    bpmn TEXT NOT NULL,
+    svg TEXT,
+    asset_type TEXT,
+    is_template INTEGER NOT NULL DEFAULT 0,
+    updated_by INTEGER,
+    notification_settings TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS processes_uuid ON processes(uuid);
+CREATE UNIQUE INDEX IF NOT EXISTS processes_name ON processes(name COLLATE NOCASE);
+
+CREATE TABLE IF NOT EXISTS screens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL,
+    screen_category_id INTEGER,
+    title TEXT NOT NULL,
+    description TEXT,
+    type TEXT NOT NULL DEFAULT 'FORM',
+    config TEXT,
+    computed TEXT,
+    custom_css TEXT,
+    status TEXT NOT NULL DEFAULT 'ACTIVE',
+    key TEXT,
+    watchers TEXT,
+    translations TEXT,
+    asset_type TEXT,
+    is_template INTEGER NOT NULL DEFAULT 0,
+    is_default INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS screens_uuid ON screens(uuid);
+CREATE UNIQUE INDEX IF NOT EXISTS screens_title ON screens(title COLLATE NOCASE);
+
+CREATE TABLE IF NOT EXISTS scripts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL,
+    key TEXT,
+    title TEXT NOT NULL,
+    description TEXT,
+    language TEXT NOT NULL DEFAULT 'php',
+    code TEXT,
+    timeout INTEGER NOT NULL DEFAULT 60,
+    run_as_user_id INTEGER,
+    status TEXT NOT NULL DEFAULT 'ACTIVE',
+    script_category_id INTEGER,
+    script_executor_id INTEGER,
+    retry_attempts INTEGER NOT NULL DEFAULT 0,
+    retry_wait_time INTEGER NOT NULL DEFAULT 5,
+    asset_type TEXT,
+    is_template INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS scripts_uuid ON scripts(uuid);
+CREATE UNIQUE INDEX IF NOT EXISTS scripts_title ON scripts(title COLLATE NOCASE);
+
 CREATE TABLE IF NOT EXISTS settings (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     key TEXT NOT NULL,

@@ -4,9 +4,13 @@ from ..http import Router
 from . import (
     categories,
     environment_variables,
+    export_import,
     group_members,
     groups,
     permissions,
+    processes,
+    screens,
+    scripts,
     settings,
     tokens,
     users,
@@ -16,7 +20,10 @@ from .defaults import seed_defaults
 router = Router()
 # Literal paths before parameterised ones is how Laravel registers them; werkzeug ranks static
 # segments first anyway, so /users/restore never reaches /users/{user}.
-for _module in (users, tokens, groups, group_members, environment_variables, categories, settings, permissions):
+for _module in (
+    users, tokens, groups, group_members, environment_variables, categories, settings, permissions, screens, scripts,
+    processes, export_import,
+):
     router.include(_module.router)
 
 __all__ = ["router", "seed_defaults"]

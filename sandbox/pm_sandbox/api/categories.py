@@ -19,6 +19,7 @@ from ..security import new_uuid
 from ..store import Store, db_timestamp
 from ..validation import RuleSet, Unique, taken, validate
 from . import authz
+from .asset_categories import PROCESS, SCREEN, SCRIPT, AssetKind, count_assets
 from .common import (
     Row,
     iso8601,
@@ -40,8 +41,13 @@ SORTABLE = {
 
 
 def _no_assets(store: Store, category_id: int) -> int:
-    """Processes, screens and scripts are not emulated yet, so nothing is ever assigned."""
+    """The default for a kind of category that nothing can be assigned to."""
     return 0
+
+
+def _assets_in(asset: AssetKind) -> Callable[[Store, int], int]:
+    """Counts the processes, screens or scripts in a category (column or assignment)."""
+    return lambda store, category_id: count_assets(store, asset, category_id)
 
 
 @dataclass(frozen=True)
@@ -57,9 +63,9 @@ class Kind:
 
 KINDS = [
     Kind("process", "process_categories", "process_category", "process-categories", "processes",
-         count_include="processesCount"),
-    Kind("screen", "screen_categories", "screen_category", "screen-categories", "screens"),
-    Kind("script", "script_categories", "script_category", "script-categories", "scripts"),
+         _assets_in(PROCESS), count_include="processesCount"),
+    Kind("screen", "screen_categories", "screen_category", "screen-categories", "screens", _assets_in(SCREEN)),
+    Kind("script", "script_categories", "script_category", "script-categories", "scripts", _assets_in(SCRIPT)),
 ]
 
 

@@ -1,0 +1,117 @@
+"""ProcessMaker's generic v2 import/export API (ExportController, ImportController).
+
+* ``GET /export/manifest/{type}/{id}``: the package as JSON (never encrypted).
+* ``POST /export/{type}/download/{id}``: JSON body ``{"password"?, "options"?}``; the package as a
+  download named ``<lowercased name, spaces→_>.json`` with an ``export-info`` header.
+* ``POST /import/preview``: multipart ``file`` (+ ``password``) → ``{manifest, rootUuid, processVersion}``.
+* ``POST /import/do-import``: multipart ``file``, ``options`` (a file part holding JSON; a plain form
+  field is accepted too; absent = every asset ``update``), ``password`` → ``{processId, message}``.
+
+``{type}`` is ``process``, ``screen`` or ``script``. The package format is in ``packages.py``, what gets
+exported in ``exporter.py``, the import modes and how to tell an already installed package in
+``importer.py``. Password errors answer 400 ``{"error": "password required" | "incorrect password"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from ..http import Context, HttpError, NotFound, Router, ValidationFailed, json_response
+from ..validation import MESSAGES, format_message
+from . import authz
+from .common import load
+from .exporter import Exporter
+from .importer import Importer, read_options
+from .packages import (
+    ROOT_TYPES,
+    AssetType,
+    PackageError,
+    content_disposition,
+    encrypt,
+    export_info,
+    file_name,
+    read_package,
+)
+
+router = Router()
+
+
+def _root(ctx: Context) -> tuple[AssetType, dict[str, Any]]:
+    asset = ROOT_TYPES.get(ctx.params["type"])
+    if asset is None:
+        raise NotFound()
+    return asset, load(ctx, f'SELECT * FROM "{asset.table}" WHERE id = ?', ctx.params["id"])
+
+
+@router.route("GET", "/api/1.0/export/manifest/{type:str}/{id}")
+def manifest(ctx: Context) -> Response:
+    authz.require(ctx, "export-processes")
+    asset, row = _root(ctx)
+    return json_response(Exporter(ctx.store).package(asset, row))
+
+
+@router.route("POST", "/api/1.0/export/{type:str}/download/{id}")
+def download(ctx: Context) -> Response:
+    # template-authorization: export-<type>-templates, or export-processes.
+    authz.require(ctx, "export-processes", f"export-{ctx.params['type']}-templates")
+    asset, row = _root(ctx)
+    body = ctx.body()
+    package = Exporter(ctx.store, body.get("options")).package(asset, row)
+    info = export_info(package)
+    password = body.get("password")
+    if isinstance(password, str) and password:
+        package = encrypt(package, password)
+    response = json_response(package, headers={"export-info": info})
+    response.headers["Content-Disposition"] = content_disposition(file_name(package["name"]))
+    return response
+
+
+def _uploaded_package(ctx: Context) -> dict[str, Any]:
+    upload = ctx.request.files.get("file")
+    if upload is None:
+        raise ValidationFailed({"file": [format_message(MESSAGES["required"], "file")]})
+    try:
+        return read_package(upload.read(), ctx.request.form.get("password"))
+    except PackageError as error:
+        if error.password:
+            raise HttpError({"error": str(error)}, 400) from error
+        raise ValidationFailed({"file": [str(error)]}) from error
+
+
+def _uploaded_options(ctx: Context) -> dict[str, Any]:
+    upload = ctx.request.files.get("options")
+    raw = upload.read() if upload is not None else ctx.request.form.get("options")
+    if raw in (None, b"", ""):
+        return {}
+    try:
+        return read_options(json.loads(raw))
+    except ValueError as error:
+        raise ValidationFailed({"options": ["The options must be a JSON object."]}) from error
+
+
+@router.route("POST", "/api/1.0/import/preview")
+def preview(ctx: Context) -> Response:
+    authz.require(ctx, "export-processes")
+    package = _uploaded_package(ctx)
+    importer = _importer(ctx, package, {})
+    return json_response({"manifest": importer.preview(), "rootUuid": package["root"], "processVersion": 0})
+
+
+@router.route("POST", "/api/1.0/import/do-import")
+def do_import(ctx: Context) -> Response:
+    authz.require(ctx, "import-processes")
+    package = _uploaded_package(ctx)
+    options = _uploaded_options(ctx)
+    with ctx.store.transaction():  # plan and write against one snapshot
+        process_id = _importer(ctx, package, options).run()
+    return json_response({"processId": process_id, "message": None})
+
+
+def _importer(ctx: Context, package: dict[str, Any], options: dict[str, Any]) -> Importer:
+    try:
+        return Importer(ctx.store, package, options, ctx.user["id"] if ctx.user else None)
+    except PackageError as error:
+        raise ValidationFailed({"file": [str(error)]}) from error
