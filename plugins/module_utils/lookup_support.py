@@ -37,7 +37,9 @@ def lookup_variables(plugin: Any, variables: Mapping[str, Any] | None) -> dict[s
     """
     if not variables:
         return {}
-    return {name: plugin._templar.template(value) for name, value in variables.items() if name.startswith("pm_")}
+    chosen = {name: value for name, value in variables.items() if name.startswith("pm_")}
+    templar = getattr(plugin, "_templar", None)  # None when a lookup is built outside a play
+    return {name: templar.template(value) for name, value in chosen.items()} if templar else chosen
 
 
 def connection_for_lookup(plugin: Any) -> ConnectionOptions:
