@@ -17,12 +17,17 @@ from ansible_collections.processmaker.core.plugins.module_utils.options import (
     CONNECTION_OPTIONS,
     connection_argument_spec,
 )
-from ansible_collections.processmaker.core.plugins.modules import pm_api, pm_token
+from ansible_collections.processmaker.core.plugins.modules import pm_api, pm_package, pm_resource, pm_token
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS_ROOT = REPO / "tests" / "output" / "collections"
 ANSIBLE_DOC = Path(sys.executable).parent / "ansible-doc"
-PLUGINS = {"module": ["pm_token", "pm_api"], "lookup": ["pm_token", "pm_api"]}
+# Every plugin file in the collection, so a new plugin is checked without editing this test.
+PLUGINS = {
+    kind: sorted(path.stem for path in (REPO / "plugins" / folder).glob("*.py") if not path.stem.startswith("_"))
+    for kind, folder in (("module", "modules"), ("lookup", "lookup"))
+}
+MODULES = [pm_api, pm_package, pm_resource, pm_token]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +54,11 @@ def test_every_plugin_renders_with_examples_and_returns(docs):
             assert doc["examples"].strip() and doc["return"]
 
 
-@pytest.mark.parametrize("module", [pm_api, pm_token], ids=["pm_api", "pm_token"])
+def test_every_module_is_checked_against_its_argument_spec():
+    assert sorted(module.__name__.rsplit(".", 1)[1] for module in MODULES) == PLUGINS["module"]
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda module: module.__name__.rsplit(".", 1)[1])
 def test_module_docs_match_the_argument_spec(docs, module):
     name = module.__name__.rsplit(".", 1)[1]
     documented = docs[("module", name)]["doc"]["options"]
@@ -72,7 +81,7 @@ def test_modules_are_in_the_action_group(docs):
         assert attributes["action_group"]["membership"] == ["processmaker.core.all"]
         assert attributes["check_mode"]["support"] == "full"
     runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
-    assert {"pm_token", "pm_api"} <= set(runtime["action_groups"]["all"])
+    assert set(PLUGINS["module"]) <= set(runtime["action_groups"]["all"])
 
 
 def test_module_docs_name_each_environment_variable(docs):

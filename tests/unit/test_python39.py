@@ -36,8 +36,9 @@ SMOKE = textwrap.dedent(
     import sys
     assert sys.version_info < (3, 11), sys.version
     from ansible_collections.processmaker.core.plugins.module_utils import (
-        auth, client, errors, module, options, pagination, personal_tokens, pkce, retry, tokens, transport)
-    from ansible_collections.processmaker.core.plugins.modules import pm_api, pm_token
+        auth, client, errors, executor, kinds, module, options, packages, pagination, personal_tokens, pkce,
+        planner, retry, tokens, transport)
+    from ansible_collections.processmaker.core.plugins.modules import pm_api, pm_package, pm_resource, pm_token
 
     opts = options.resolve_connection({"url": "https://pm.example.com", "username": "u", "password": "p",
                                        "client_id": "2"}, {"url", "username", "password", "client_id"}, {})

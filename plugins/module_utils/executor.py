@@ -1,0 +1,254 @@
+# Copyright (c) processmaker.core contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The I/O half of ``pm_resource``: list what the server has (once per kind per task) and carry out
+a plan's writes with a bounded thread pool.
+
+    inventory = Inventory(client, per_page=1000)
+    lists = inventory.load(kind)                 # {path: [objects]}, each path fetched once, big pages
+    executor = Executor(client, concurrency=8)
+    outcomes = executor.execute(kind, plan, refs=..., extras=...)
+
+Writes share the module's client: its authenticator is put behind a lock (one token renewal for
+every worker) and its connection pool is sized to the workers. A create whose answer was lost (a
+5xx or a dropped connection after the server may have acted) is never simply sent again: the item
+is looked up by its identity first, and adopted when it landed. Never a duplicate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.processmaker.core.plugins.module_utils.errors import (
+    ProcessMakerError,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.kinds import Kind
+from ansible_collections.processmaker.core.plugins.module_utils.planner import (
+    Action,
+    Plan,
+)
+
+DEFAULT_CONCURRENCY = 8
+DEFAULT_PER_PAGE = 1000
+# HTTP statuses after which a POST may have been carried out although its answer was an error.
+LANDED_STATUSES = frozenset((500, 502, 503, 504))
+LANDED_CODES = frozenset(("connection_error", "timed_out", "corrupt_response"))
+
+
+class _LockedAuthenticator:
+    """The client's authenticator behind a lock: workers share one token and renew it once."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._lock = threading.RLock()
+
+    def token(self) -> Any:
+        with self._lock:
+            return self._inner.token()
+
+    def renew(self, stale: Any = None) -> Any:
+        with self._lock:
+            return self._inner.renew(stale)
+
+    def can_renew(self) -> bool:
+        with self._lock:
+            return self._inner.can_renew()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def share_client(client: Any, concurrency: int) -> Any:
+    """Make one client safe to use from ``concurrency`` threads (idempotent)."""
+    authenticator = getattr(client, "authenticator", None)
+    if authenticator is not None and not isinstance(authenticator, _LockedAuthenticator):
+        client.authenticator = _LockedAuthenticator(authenticator)
+    session = getattr(getattr(client, "transport", None), "session", None)
+    if session is not None and hasattr(session, "mount") and concurrency > 1:
+        try:
+            from requests.adapters import HTTPAdapter
+        except ImportError:  # pragma: no cover - requests is required by the client anyway
+            return client
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(10, concurrency))
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+    return client
+
+
+def may_have_landed(error: ProcessMakerError, kind: Kind | None = None) -> bool:
+    """Whether a failed create may nevertheless have created the object."""
+    if error.status in LANDED_STATUSES or error.code in LANDED_CODES:
+        return True
+    # the transport repeats a POST answered 429; if the first one had landed, the repeat finds it taken
+    if error.status == 422 and error.attempts > 1 and kind is not None:
+        return any(name in error.field_errors for name in kind.identity)
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Listing
+
+
+class Inventory:
+    """What the server has, listed once per path per task with big pages, and kept current as the
+    task's own writes land (so a later kind of the same task resolves names without listing again)."""
+
+    def __init__(self, client: Any, per_page: int = DEFAULT_PER_PAGE, max_items: int | None = None) -> None:
+        self.client = client
+        self.per_page = per_page
+        self.max_items = max_items
+        self.cache: dict = {}
+        self.requests = 0
+
+    def listing(self, path: str) -> list:
+        if path not in self.cache:
+            pages = self.client.paginate(path, per_page=self.per_page, max_items=self.max_items)
+            self.requests += max(1, pages.pages)
+            self.cache[path] = [item for item in pages.items if isinstance(item, Mapping)]
+        return self.cache[path]
+
+    def load(self, kind: Kind, extra: Iterable[str] = ()) -> dict:
+        return {path: self.listing(path) for path in (*kind.lists, *extra)}
+
+    def record(self, kind: Kind, plan: Plan, outcomes: Iterable, refs: Mapping | None = None) -> None:
+        """Fold a plan's successful writes into the cached lists (ids, identities, soft deletes)."""
+        if kind.path not in self.cache:
+            return
+        listed = self.cache[kind.path]
+        deleted = self.cache.get(kind.deleted_path) if kind.deleted_path else None
+        for action, outcome in zip(plan.actions, outcomes):
+            if outcome is None or outcome.error is not None or not action.writes:
+                continue
+            if action.op == "create":
+                listed.append(dict(kind.applied(None, action.values), id=outcome.id, **_raw_identity(kind, action, refs)))
+            elif action.op == "restore":
+                listed.append(dict(action.current.raw if action.current else {}, id=action.id, deleted_at=None))
+                if deleted is not None:
+                    deleted[:] = [item for item in deleted if str(item.get("id")) != str(action.id)]
+            elif action.op == "delete":
+                listed[:] = [item for item in listed if str(item.get("id")) != str(action.id)]
+
+
+def _raw_identity(kind: Kind, action: Action, refs: Mapping | None) -> dict:
+    """The identity as the API spells it (group_members rows carry ids, not names)."""
+    if kind.name == "group_members":
+        try:
+            return kind.create_body(action.values, refs)
+        except (KeyError, TypeError):  # names only planned (check mode): nothing to resolve them to
+            return {}
+    return {name: action.values.get(name) for name in kind.identity}
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+@dataclass
+class Outcome:
+    id: Any = None
+    error: str | None = None
+    adopted: bool = False  # a create whose answer was lost, found on the server afterwards
+    attempts: int = 1
+
+
+class Executor:
+    def __init__(self, client: Any, *, concurrency: int = DEFAULT_CONCURRENCY, per_page: int = DEFAULT_PER_PAGE,
+                 create_retries: int | None = None, backoff: float | None = None,
+                 sleep: Callable[[float], None] = time.sleep, secrets: Iterable[str] = ()) -> None:
+        self.client = share_client(client, concurrency)
+        self.concurrency = max(1, int(concurrency))
+        self.per_page = per_page
+        values = getattr(getattr(client, "options", None), "values", {}) or {}
+        self.create_retries = int(values.get("retries", 3) if create_retries is None else create_retries)
+        self.backoff = float(values.get("retry_backoff", 0.5) if backoff is None else backoff)
+        self.sleep = sleep
+        self.secrets = list(secrets)
+        self.requests = {"write": 0, "lookup": 0}
+        self._count_lock = threading.Lock()
+
+    def _count(self, what: str) -> None:
+        with self._count_lock:
+            self.requests[what] += 1
+
+    # ---- one action ---------------------------------------------------------------------------
+    def _lookup(self, kind: Kind, action: Action, refs: Mapping | None) -> Any:
+        """The id of the item on the server now, or None."""
+        path, query = kind.lookup(action.values, refs)
+        self._count("lookup")
+        pages = self.client.paginate(path, query=query, per_page=self.per_page)
+        for raw in pages.items:
+            if isinstance(raw, Mapping) and kind.matches(raw, action.values, refs):
+                return raw.get("id")
+        return None
+
+    def _create(self, kind: Kind, action: Action, refs: Mapping | None) -> Outcome:
+        body = kind.create_body(action.values, refs)
+        retried = 0
+        while True:
+            try:
+                self._count("write")
+                response = self.client.post(kind.path, json=body, expected_status=kind.create_status,
+                                            safe_to_retry=True if kind.create_idempotent else None)
+            except ProcessMakerError as error:
+                if retried >= self.create_retries or not may_have_landed(error, kind):
+                    raise
+                retried += 1
+                found = self._lookup(kind, action, refs)  # did it land? then it is ours: never a duplicate
+                if found is not None:
+                    return Outcome(found, adopted=True, attempts=retried + 1)
+                self.sleep(self.backoff * (2 ** (retried - 1)))
+                continue
+            created = response.json
+            if isinstance(created, Mapping) and created.get("id") is not None:
+                return Outcome(created["id"], attempts=retried + 1)
+            # 201 [] (a membership that exists) or a body without the object: find its id
+            return Outcome(self._lookup(kind, action, refs), attempts=retried + 1)
+
+    def _update(self, kind: Kind, action: Action, refs: Mapping | None, extras: Mapping | None) -> None:
+        body = kind.update_body(action.current, action.values, refs, extras)
+        self._count("write")
+        self.client.put(kind.item_path(action.id), json=body, expected_status=kind.update_status)
+
+    def _run(self, kind: Kind, action: Action, refs: Mapping | None, extras: Mapping | None) -> Outcome:
+        try:
+            if action.op == "create":
+                return self._create(kind, action, refs)
+            if action.op == "update":
+                self._update(kind, action, refs, extras)
+            elif action.op == "restore":
+                self._count("write")
+                self.client.put(kind.restore_path, json={"id": action.id}, expected_status=(200,))
+                if action.values:
+                    self._update(kind, action, refs, extras)
+            elif action.op == "delete":
+                # a DELETE repeated after a lost answer finds it gone: that is done too
+                self._count("write")
+                self.client.delete(kind.item_path(action.id), expected_status=(*kind.delete_status, 404))
+            return Outcome(action.id)
+        except ProcessMakerError as error:
+            where = f"items[{action.index}] ({action.label})" if action.index is not None else action.label
+            return Outcome(action.id, error=f"{where}: {error.one_line(self.secrets)}", attempts=error.attempts)
+
+    # ---- a plan ---------------------------------------------------------------------------------
+    def execute(self, kind: Kind, plan: Plan, refs: Mapping | None = None, extras: Mapping | None = None) -> list:
+        """Carry out the plan's writes; returns one Outcome per action (None for unchanged ones),
+        in plan order. Failures are collected, not raised: every other write still happens."""
+        outcomes: list = [None] * len(plan.actions)
+        work = [(number, action) for number, action in enumerate(plan.actions) if action.writes]
+        if not work:
+            return outcomes
+        workers = min(self.concurrency, len(work))
+        if workers == 1:
+            for number, action in work:
+                outcomes[number] = self._run(kind, action, refs, extras)
+            return outcomes
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pm_resource") as pool:
+            futures = {number: pool.submit(self._run, kind, action, refs, extras) for number, action in work}
+            for number, future in futures.items():
+                outcomes[number] = future.result()
+        return outcomes

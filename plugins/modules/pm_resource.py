@@ -1,0 +1,630 @@
+# Copyright (c) processmaker.core contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: pm_resource
+short_description: Converge ProcessMaker users, groups, memberships, environment variables, categories and settings
+version_added: 0.1.0
+description:
+  - Makes one kind of ProcessMaker object look like a declared list of O(items), in one task. It
+    creates what is missing, updates what differs, deletes what O(state=absent) names and, with
+    O(purge), what the list does not name.
+  - Lists what the server has once per task, in big pages (O(per_page)), compares, and writes only
+    the differences, with up to O(concurrency) requests in flight. A run with nothing to change
+    makes no write request at all.
+  - Honest under C(--check) (the same plan, nothing written) and C(--diff) (before and after of
+    every object that changes, secrets shown as C(********)).
+  - A create whose answer was lost (HTTP 5xx, dropped connection) is looked up by its identity before
+    it is sent again, so an unreliable network never creates a duplicate.
+  - "Identities match case-insensitively, like the server's unique rules. Fields an item does not
+    set are left as they are on the server."
+  - "Fields per kind (identity first):"
+  - "V(users): C(username); C(email), C(firstname), C(lastname) and C(password) (required to create one),
+    C(status) (V(ACTIVE) when created; V(INACTIVE), V(OUT_OF_OFFICE), V(SCHEDULED), V(BLOCKED)), C(title),
+    C(address), C(city), C(state), C(postal), C(country), C(phone), C(fax), C(cell), C(birthdate),
+    C(timezone), C(datetime_format), C(language), C(meta) (a mapping), C(force_change_password),
+    C(email_task_notification) (booleans). Deleting a user is a soft delete in ProcessMaker; a deleted user
+    listed again is restored (C(PUT /users/restore)), not created anew. Changing an email needs the acting
+    user's password, so it works with O(grant_type=password)."
+  - "V(groups): C(name); C(description), C(status) (V(ACTIVE) when created, or V(INACTIVE))."
+  - "V(group_members): C(group) and either C(user) (a username) or C(member_group) (a group name), for example
+    V({group: Sales, user: jdoe}). Memberships are created or deleted, never updated."
+  - "V(environment_variables): C(name); C(description) (the name when not given), C(value) (write-only)."
+  - "V(process_categories), V(screen_categories), V(script_categories): C(name); C(status) (V(ACTIVE) when
+    created, or V(INACTIVE))."
+  - "V(settings): C(key); C(config), typed by the setting's format (a boolean, a number or text, a list or a
+    mapping). Settings are only updated: ProcessMaker defines them, so they are neither created nor deleted
+    and O(purge) does not apply."
+author:
+  - processmaker.core maintainers
+extends_documentation_fragment:
+  - processmaker.core.connection
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+attributes:
+  check_mode:
+    support: full
+    details: Lists the server (GET requests) and returns the exact plan; writes nothing.
+  diff_mode:
+    support: full
+    details: RV(diff) has the before and after of every object that changes; write-only fields are C(********).
+  action_group:
+    support: full
+    membership:
+      - processmaker.core.all
+options:
+  kind:
+    description:
+      - The kind of object O(items) lists. Give O(kind) (with O(items)) or O(resources).
+    type: str
+    choices: [users, groups, group_members, environment_variables, process_categories, screen_categories,
+              script_categories, settings]
+  items:
+    description:
+      - The objects, as mappings of the kind's fields (see the description for each kind's fields).
+      - Each object may appear once (by identity). A field set to V(null) or an empty string is cleared.
+      - Write-only fields (a user's C(password), an environment variable's C(value)) are kept out of every
+        result, diff, warning and error.
+      - No items (with O(purge)) means none of the kind should exist.
+    type: list
+    elements: dict
+  resources:
+    description:
+      - A whole configuration in one task, instead of O(kind) and O(items) - one entry per kind (and state).
+      - The entries are applied in dependency order whatever their order here (settings, categories,
+        environment variables, groups, users, memberships), then the O(state=absent) entries in reverse.
+        Each kind is listed once for the whole task, so memberships resolve the names of the users and groups
+        the task lists (or creates) without listing them again, and check mode predicts memberships of groups
+        and users that the same task would create.
+      - A kind whose writes fail stops the task before the kinds after it.
+    type: list
+    elements: dict
+    suboptions:
+      kind:
+        description: The kind of the entry's items.
+        type: str
+        required: true
+        choices: [users, groups, group_members, environment_variables, process_categories, screen_categories,
+                  script_categories, settings]
+      items:
+        description: The objects of this kind, as for O(items).
+        type: list
+        elements: dict
+        default: []
+      state:
+        description: As O(state), for this entry.
+        type: str
+        default: present
+        choices: [present, absent]
+      purge:
+        description: As O(purge), for this entry.
+        type: bool
+        default: false
+      update_secrets:
+        description: As O(update_secrets), for this entry (the task's O(update_secrets) when not set).
+        type: str
+        choices: [always, on_create]
+  state:
+    description:
+      - V(present) creates and updates the O(items); V(absent) deletes them (only their identity is read).
+      - With O(resources), each entry has its own.
+      - V(absent) never deletes the user the task authenticates as.
+    type: str
+    default: present
+    choices: [present, absent]
+  purge:
+    description:
+      - With O(state=present), also delete every object of the kind that O(items) does not list.
+      - Never deletes the user the task authenticates as, system users, administrators, or memberships of the
+        calling user or of members the API does not list; those are reported in RV(skipped).
+      - In check mode, RV(results) lists what it would delete (C(action=delete), C(reason=purge)).
+      - Not available for V(settings). With O(resources), each entry has its own.
+    type: bool
+    default: false
+  update_secrets:
+    description:
+      - When to write write-only fields (a user's C(password), an environment variable's C(value)), which the API
+        never returns and so cannot be compared.
+      - V(on_create) writes them only when the object is created (or a deleted user restored); a later run with
+        the same items is unchanged.
+      - V(always) writes them on every run, so those items are always reported changed (use it to rotate).
+      - Like the O(ansible.builtin.user#module:update_password) option of M(ansible.builtin.user).
+    type: str
+    default: on_create
+    choices: [always, on_create]
+    aliases: [update_password]
+  concurrency:
+    description:
+      - Write requests in flight at once (a bounded pool of threads sharing one token and connection pool).
+      - V(1) writes one object after the other.
+    type: int
+    default: 8
+  per_page:
+    description:
+      - Page size of the list requests. Existing objects are listed once per task, so a kind with N objects
+        costs ceil(N / per_page) list requests.
+    type: int
+    default: 1000
+notes:
+  - Each task lists what it needs once. V(group_members) also lists users and groups, to resolve names to ids;
+    with O(resources), every kind is listed once for the whole task.
+  - Write-only values are masked wherever they appear in the task's output, like any C(no_log) value, so a
+    very short secret (such as V(1)) masks other text too.
+  - Failures of single writes do not stop the others; the task then fails with the first error and the count,
+    and RV(results) says which items failed.
+seealso:
+  - module: processmaker.core.pm_api
+  - module: processmaker.core.pm_package
+  - module: ansible.builtin.user
+"""
+
+EXAMPLES = r"""
+- name: Converge an instance's people and configuration
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/processmaker.core.all:
+      url: "{{ pm_url }}"
+      client_id: "{{ pm_client_id }}"
+      client_secret: "{{ pm_client_secret }}"
+      username: "{{ pm_username }}"
+      password: "{{ pm_password }}"
+  tasks:
+    - name: Groups
+      processmaker.core.pm_resource:
+        kind: groups
+        items:
+          - name: Sales
+            description: Sales team
+          - name: EMEA
+            description: Europe, Middle East and Africa
+            status: ACTIVE
+
+    - name: Users (passwords are set when a user is created; later runs leave them alone)
+      processmaker.core.pm_resource:
+        kind: users
+        items:
+          - username: jdoe
+            firstname: Jane
+            lastname: Doe
+            email: jdoe@example.com
+            password: "{{ jdoe_password }}"
+            title: Account manager
+          - username: rroe
+            firstname: Richard
+            lastname: Roe
+            email: rroe@example.com
+            password: "{{ rroe_password }}"
+            status: INACTIVE
+      register: users
+
+    - name: Show what happened to each user
+      ansible.builtin.debug:
+        msg: "{{ users.results | map(attribute='action') | list }} ({{ users.summary }})"
+
+    - name: Memberships, by name
+      processmaker.core.pm_resource:
+        kind: group_members
+        items:
+          - group: Sales
+            user: jdoe
+          - group: Sales
+            member_group: EMEA
+
+    - name: Environment variables (values are write-only)
+      processmaker.core.pm_resource:
+        kind: environment_variables
+        items:
+          - name: crm_api_url
+            description: CRM endpoint used by scripts
+            value: https://crm.example.com/api
+
+    - name: Categories
+      processmaker.core.pm_resource:
+        kind: process_categories
+        items:
+          - name: Finance
+          - name: Human Resources
+
+    - name: Settings (only updated; their format decides the type of config)
+      processmaker.core.pm_resource:
+        kind: settings
+        items:
+          - key: password-policies.minimum_length
+            config: 10
+          - key: session.lifetime
+            config: 60
+
+- name: Remove and purge
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/processmaker.core.all:
+      url: "{{ pm_url }}"
+      client_id: "{{ pm_client_id }}"
+      client_secret: "{{ pm_client_secret }}"
+      username: "{{ pm_username }}"
+      password: "{{ pm_password }}"
+  tasks:
+    - name: Delete a user (ProcessMaker keeps it soft-deleted; listing it again restores it)
+      processmaker.core.pm_resource:
+        kind: users
+        state: absent
+        items:
+          - username: rroe
+
+    - name: What would purging groups remove? (check mode; see results and skipped)
+      processmaker.core.pm_resource:
+        kind: groups
+        purge: true
+        items:
+          - name: Sales
+          - name: EMEA
+      check_mode: true
+      register: would_purge
+
+    - name: Show the groups a purge would delete
+      ansible.builtin.debug:
+        msg: "{{ would_purge.results | selectattr('reason', 'defined') | selectattr('reason', 'eq', 'purge')
+                 | map(attribute='identity') | list }}"
+
+    - name: Rotate an environment variable's value
+      processmaker.core.pm_resource:
+        kind: environment_variables
+        update_secrets: always
+        items:
+          - name: crm_api_url
+            value: https://crm2.example.com/api
+
+- name: A whole configuration in one task (each kind listed once; applied in dependency order)
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/processmaker.core.all:
+      url: "{{ pm_url }}"
+      client_id: "{{ pm_client_id }}"
+      client_secret: "{{ pm_client_secret }}"
+      username: "{{ pm_username }}"
+      password: "{{ pm_password }}"
+  tasks:
+    - name: Converge groups, users and memberships together
+      processmaker.core.pm_resource:
+        resources:
+          - kind: group_members
+            purge: true
+            items:
+              - {group: Support, user: asmith}
+          - kind: users
+            items:
+              - username: asmith
+                firstname: Ann
+                lastname: Smith
+                email: asmith@example.com
+                password: "{{ asmith_password }}"
+          - kind: groups
+            items:
+              - name: Support
+      register: configuration
+
+    - name: Show the totals
+      ansible.builtin.debug:
+        msg: "{{ configuration.summary }}"
+"""
+
+RETURN = r"""
+changed:
+  description: Whether anything was (or, in check mode, would be) written.
+  returned: always
+  type: bool
+kind:
+  description: The kind converged.
+  returned: with O(kind)
+  type: str
+  sample: users
+resources:
+  description:
+    - With O(resources), one entry per kind in the order applied, each with C(kind), C(state), C(changed),
+      C(results), C(summary), C(skipped) and C(requests) as described for a single kind.
+  returned: with O(resources)
+  type: list
+  elements: dict
+  sample:
+    - {kind: groups, state: present, changed: true, results: [], summary: {create: 2}, skipped: [], requests: {list: 1}}
+results:
+  description:
+    - One entry per item, in order, then one per object a purge deletes. In check mode, the predictions.
+  returned: with O(kind)
+  type: list
+  elements: dict
+  contains:
+    index:
+      description: Position of the item in O(items) (absent for purge deletions).
+      type: int
+    identity:
+      description: "The identity of the object, for example C({username: jdoe}) or C({group: Sales, user: jdoe})."
+      type: dict
+    action:
+      description: V(create), V(update), V(restore) (a soft-deleted user brought back), V(delete) or V(unchanged).
+      type: str
+    id:
+      description: The object's id on the server (null for an object not created yet, as in check mode).
+      type: raw
+    changes:
+      description: Names of the fields written (secrets named, never shown).
+      type: list
+      elements: str
+      returned: when something is written
+    reason:
+      description: V(purge) for objects deleted because O(items) does not list them, V(absent) for O(state=absent).
+      type: str
+      returned: for deletions and absent items
+    adopted:
+      description: True when a create's answer was lost and the object was found on the server instead of being
+        created again.
+      type: bool
+      returned: when it happened
+    error:
+      description: Why this item's write failed (one line).
+      type: str
+      returned: when it failed
+  sample:
+    - {index: 0, identity: {username: jdoe}, action: create, id: 12, changes: [email, firstname, lastname, password]}
+    - {index: 1, identity: {username: rroe}, action: unchanged, id: 13}
+summary:
+  description:
+    - How many items each action concerned, and how many objects purge left alone (C(skipped)).
+    - With O(resources), the totals over every kind.
+  returned: always
+  type: dict
+  sample: {create: 1, update: 0, restore: 0, delete: 0, unchanged: 1, skipped: 0}
+skipped:
+  description: Objects O(purge) did not delete, and why (the calling user, administrators, system users...).
+  returned: with O(kind)
+  type: list
+  elements: dict
+  sample: [{identity: {username: admin}, id: 1, reason: the user this task authenticates as}]
+diff:
+  description:
+    - Before and after of every object that changes, keyed by identity. An object missing on one side does not
+      exist there. Write-only fields are C(********).
+    - "With O(resources), keyed C(kind: identity)."
+  returned: with C(--diff)
+  type: dict
+  sample: {before: {}, after: {jdoe: {username: jdoe, email: jdoe@example.com, status: ACTIVE, password: "********"}}}
+requests:
+  description:
+    - Requests this task made, by purpose, retries by the transport aside. C(list) counts list pages, C(write)
+      the POST, PUT and DELETE requests, C(lookup) the searches made before repeating a create whose answer
+      was lost.
+  returned: with O(kind)
+  type: dict
+  sample: {list: 1, write: 2, lookup: 0}
+error:
+  description: The decoded failure when listing failed (see M(processmaker.core.pm_api)).
+  returned: on failure from the server
+  type: dict
+"""
+
+from ansible_collections.processmaker.core.plugins.module_utils.errors import (
+    ProcessMakerError,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.executor import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PER_PAGE,
+    Executor,
+    Inventory,
+    Outcome,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.kinds import (
+    DEPENDENCY_ORDER,
+    KINDS,
+    UPDATE_SECRETS_CHOICES,
+    secret_values,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.module import (
+    ProcessMakerModule,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.planner import (
+    PlanError,
+    PlanOptions,
+    make_plan,
+    needs_deleted,
+    validate_items,
+    validate_options,
+)
+
+ARGUMENT_SPEC = {
+    "kind": {"type": "str", "choices": list(KINDS)},
+    "items": {"type": "list", "elements": "dict"},
+    "resources": {
+        "type": "list",
+        "elements": "dict",
+        "options": {
+            "kind": {"type": "str", "required": True, "choices": list(KINDS)},
+            "items": {"type": "list", "elements": "dict", "default": []},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+            "purge": {"type": "bool", "default": False},
+            "update_secrets": {"type": "str", "choices": list(UPDATE_SECRETS_CHOICES), "no_log": False},
+        },
+    },
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "purge": {"type": "bool", "default": False},
+    "update_secrets": {"type": "str", "default": "on_create", "choices": list(UPDATE_SECRETS_CHOICES),
+                       "aliases": ["update_password"], "no_log": False},
+    "concurrency": {"type": "int", "default": DEFAULT_CONCURRENCY},
+    "per_page": {"type": "int", "default": DEFAULT_PER_PAGE},
+}
+
+
+class ResourceModule(ProcessMakerModule):
+    """Write-only item fields are secrets from the moment the arguments are read: they join
+    no_log_values before validation, so even an argument error cannot show one."""
+
+    def _load_params(self):
+        super()._load_params()
+        params = self.params if isinstance(self.params, dict) else {}
+        groups = [params.get("items")]
+        groups += [entry.get("items") for entry in params.get("resources") or [] if isinstance(entry, dict)]
+        for items in groups:
+            for value in secret_values(items):
+                self.no_log_values.add(value)
+
+
+def run_kind(module, client, kind, desired, options, executor, inventory, extras):
+    """List, plan and (unless in check mode) write one kind. Returns (plan, outcomes)."""
+    lists = inventory.load(kind)
+    options.caller_id = client.token.user_id
+    current = kind.current_items(lists, options.caller_id)
+    deleted = []
+    if needs_deleted(kind, desired, current, options):
+        deleted = kind.deleted_items({kind.deleted_path: inventory.listing(kind.deleted_path)})
+    if kind.name == "group_members":
+        options.refs = kind.refs(lists)
+    plan = make_plan(kind, desired, current, deleted, options)
+    outcomes = [None] * len(plan.actions)
+    if module.check_mode:
+        # later kinds of the same task see what this one would do (a membership of a group it would create)
+        inventory.record(kind, plan, [Outcome(action.id if action.id is not None else f"(planned {action.label})")
+                                      if action.writes else None for action in plan.actions], options.refs)
+    elif plan.writes:
+        outcomes = executor.execute(kind, plan, refs=options.refs, extras=extras)
+        inventory.record(kind, plan, outcomes, options.refs)
+    return plan, outcomes
+
+
+def results_of(plan, outcomes):
+    results = []
+    for action, outcome in zip(plan.actions, outcomes):
+        result = action.result()
+        if outcome is not None:
+            result["id"] = outcome.id
+            if outcome.adopted:
+                result["adopted"] = True
+            if outcome.error:
+                result["error"] = outcome.error
+        results.append(result)
+    return results
+
+
+def entries_of(params):
+    """[(kind, items, state, purge, update_secrets)] in the order to apply them: what others refer to first;
+    deletions after, in reverse (memberships before the groups and users they name)."""
+    if params["resources"] is None:
+        return [(KINDS[params["kind"]], params["items"] or [], params["state"], params["purge"],
+                 params["update_secrets"])]
+    entries, seen = [], set()
+    for index, entry in enumerate(params["resources"]):
+        key = (entry["kind"], entry["state"])
+        if key in seen:
+            raise PlanError(f"resources[{index}]: kind {entry['kind']} with state={entry['state']} is listed twice;"
+                            " put all its items in one entry")
+        seen.add(key)
+        entries.append((KINDS[entry["kind"]], entry["items"] or [], entry["state"], entry["purge"],
+                        entry["update_secrets"] or params["update_secrets"]))
+    present = sorted((e for e in entries if e[2] == "present"), key=lambda e: DEPENDENCY_ORDER.index(e[0].name))
+    absent = sorted((e for e in entries if e[2] == "absent"), key=lambda e: -DEPENDENCY_ORDER.index(e[0].name))
+    return present + absent
+
+
+def main():
+    module = ResourceModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                            mutually_exclusive=[["kind", "resources"], ["items", "resources"]],
+                            required_one_of=[["kind", "resources"]])
+    params = module.params
+    multi = params["resources"] is not None
+    result = {"changed": False, "results": [], "summary": {}, "skipped": []}
+    if not multi:
+        result["kind"] = params["kind"]
+    if params["concurrency"] < 1:
+        module.fail_json(msg=f"concurrency must be at least 1 (got {params['concurrency']})", **result)
+    if params["per_page"] < 1:
+        module.fail_json(msg=f"per_page must be at least 1 (got {params['per_page']})", **result)
+    work = []
+    try:
+        for kind, items, state, purge, update_secrets in entries_of(params):
+            options = PlanOptions(state=state, purge=purge, update_secrets=update_secrets, check_mode=module.check_mode)
+            validate_options(kind, options)
+            try:
+                desired = validate_items(kind, items)
+            except PlanError as error:
+                if multi:
+                    raise PlanError(f"resources ({kind.name}, state={state}): {error}") from None
+                raise
+            work.append((kind, desired, options))
+    except PlanError as error:
+        module.fail_json(msg=str(error), **result)
+
+    connection = module.connection_options()
+    extras = {}
+    if connection.grant_type == "password" and connection.values.get("password"):
+        extras["valpassword"] = connection.values["password"]
+
+    client = module.client()
+    executor = Executor(client, concurrency=params["concurrency"], per_page=params["per_page"],
+                        secrets=connection.secret_values())
+    inventory = Inventory(client, per_page=params["per_page"])
+    done, failed = [], []
+    try:
+        for kind, desired, options in work:
+            options.can_change_email = bool(extras)
+            before = dict(executor.requests, list=inventory.requests)
+            plan, outcomes = run_kind(module, client, kind, desired, options, executor, inventory, extras)
+            requests = {name: value - before[name] for name, value in dict(executor.requests,
+                                                                            list=inventory.requests).items()}
+            done.append((kind, options, plan, outcomes, requests))
+            failed = [outcome.error for outcome in outcomes if outcome is not None and outcome.error]
+            if failed:
+                break  # later kinds may refer to what failed
+    except PlanError as error:
+        module.fail_json(msg=str(error), **report(module, result, done, multi))
+    except ProcessMakerError as error:
+        module.fail_from_error(error, **report(module, result, done, multi))
+    finally:
+        client.close()
+
+    for _kind, _options, plan, _outcomes, _requests in done:
+        for warning in plan.warnings:
+            module.warn(warning)
+    result = report(module, result, done, multi)
+    if failed:
+        kind, _options, plan = done[-1][:3]
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        module.fail_json(msg=f"{len(failed)} of {len(plan.writes)} {kind.name} writes failed; first: {failed[0]}{more}",
+                         **result)
+    module.exit_json(**result)
+
+
+def report(module, result, done, multi):
+    """The task result: one kind's plan, or with resources every kind's and the totals."""
+    result = dict(result)
+    if not multi:
+        if done:
+            kind, _options, plan, outcomes, requests = done[0]
+            result.update(changed=plan.changed, results=results_of(plan, outcomes), summary=plan.summary(),
+                          skipped=plan.skipped, requests=requests)
+            if module._diff:
+                result["diff"] = plan.diff()
+        return result
+    totals, entries, diff = {}, [], {"before": {}, "after": {}}
+    for kind, options, plan, outcomes, requests in done:
+        summary = plan.summary()
+        for name, count in summary.items():
+            totals[name] = totals.get(name, 0) + count
+        entries.append({"kind": kind.name, "state": options.state, "changed": plan.changed,
+                        "results": results_of(plan, outcomes), "summary": summary, "skipped": plan.skipped,
+                        "requests": requests})
+        for side in ("before", "after"):
+            diff[side].update({f"{kind.name}: {label}": value for label, value in plan.diff()[side].items()})
+    result.pop("results", None)
+    result.pop("skipped", None)
+    result.update(changed=any(entry["changed"] for entry in entries), resources=entries, summary=totals)
+    if module._diff:
+        result["diff"] = diff
+    return result
+
+
+if __name__ == "__main__":
+    main()

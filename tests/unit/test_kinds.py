@@ -1,0 +1,291 @@
+"""The kinds table: consistent with itself, with the module's options and docs, with the API facts
+(processmaker-api.md section 8), and the pure item logic of each kind."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible_collections.processmaker.core.plugins.module_utils import kinds as K
+from ansible_collections.processmaker.core.plugins.module_utils.kinds import (
+    DEPENDENCY_ORDER,
+    KINDS,
+    MASK,
+    SECRET_FIELDS,
+    Current,
+    ItemError,
+    get_kind,
+    secret_values,
+)
+from ansible_collections.processmaker.core.plugins.modules import pm_resource
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _doc(name):
+    tree = ast.parse((REPO / "plugins" / "modules" / "pm_resource.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and node.targets[0].id == name:
+            return yaml.safe_load(node.value.value)
+    raise AssertionError(name)
+
+
+# --- the table is consistent -------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_each_kind_is_consistent(name):
+    kind = KINDS[name]
+    names = kind.field_names
+    assert kind.name == name and kind.path and not kind.path.startswith("/")
+    assert len(set(names)) == len(names), "a field is listed twice"
+    if name != "group_members":  # memberships: identity is (group, member type, member name)
+        assert set(kind.identity) <= set(names)
+        assert set(kind.put_repeats) <= set(names)
+    assert not set(kind.write_only_fields) & set(kind.identity)
+    assert not set(kind.write_only_fields) & set(kind.put_repeats), "a PUT cannot repeat what it cannot read"
+    for statuses in (kind.create_status, kind.update_status, kind.delete_status):
+        assert statuses and all(200 <= status < 300 for status in statuses)
+    for field in kind.fields:
+        assert field.type in K.NORMALIZERS
+        if field.choices and field.create_default is not None:
+            assert field.create_default in field.choices
+    if kind.soft_delete:
+        assert kind.deleted_path and kind.restore_path
+    if not kind.can_delete:
+        assert not kind.purgeable
+    assert kind.path in kind.lists
+    assert kind.describe()["path"] == kind.path
+
+
+def test_every_kind_has_a_place_in_the_dependency_order():
+    assert sorted(DEPENDENCY_ORDER) == sorted(KINDS)
+    order = list(DEPENDENCY_ORDER)
+    assert order.index("groups") < order.index("group_members")
+    assert order.index("users") < order.index("group_members")
+
+
+def test_secret_fields_are_the_write_only_ones():
+    assert SECRET_FIELDS == {"password", "value"}
+    assert KINDS["users"].write_only_fields == ("password",)
+    assert KINDS["environment_variables"].write_only_fields == ("value",)
+
+
+def test_the_module_offers_every_kind_and_documents_its_fields():
+    assert pm_resource.ARGUMENT_SPEC["kind"]["choices"] == list(KINDS)
+    doc = _doc("DOCUMENTATION")
+    assert doc["options"]["kind"]["choices"] == list(KINDS)
+    text = " ".join(doc["description"])
+    for kind in KINDS.values():
+        assert f"V({kind.name})" in text, kind.name
+        for field in kind.field_names:
+            assert f"C({field})" in text, f"{kind.name}.{field} is not documented"
+    for option, spec in pm_resource.ARGUMENT_SPEC.items():
+        documented = doc["options"][option]
+        assert documented.get("default") == spec.get("default"), option
+        assert documented.get("choices") == spec.get("choices"), option
+        assert documented.get("aliases", []) == spec.get("aliases", []), option
+
+
+# --- the API facts (processmaker-api.md section 8; the sandbox implements them) -------------
+
+API_FACTS = {
+    # kind: (create, update, delete) statuses
+    "users": ((201,), (204,), (204,)),
+    "groups": ((201,), (204,), (204,)),
+    "group_members": ((201,), (204,), (204,)),
+    "environment_variables": ((201,), (200,), (200,)),
+    "process_categories": ((201,), (200,), (204,)),
+    "screen_categories": ((201,), (200,), (204,)),
+    "script_categories": ((201,), (200,), (204,)),
+    "settings": ((201,), (204,), (204,)),
+}
+
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_statuses_match_the_reference(name):
+    kind = KINDS[name]
+    create, update, delete = API_FACTS[name]
+    assert (kind.create_status, kind.update_status, kind.delete_status) == (create, update, delete)
+    assert kind.update_returns_object == (update == (200,))
+
+
+def test_identity_keys_match_the_reference():
+    identities = {name: kind.identity for name, kind in KINDS.items()}
+    assert identities["users"] == ("username",)
+    assert identities["settings"] == ("key",)
+    for name in ("groups", "environment_variables", "process_categories", "screen_categories", "script_categories"):
+        assert identities[name] == ("name",)
+
+
+def test_quirks_are_in_the_table():
+    users, members, settings = KINDS["users"], KINDS["group_members"], KINDS["settings"]
+    assert users.soft_delete and users.restore_path == "users/restore" and users.deleted_path == "deleted_users"
+    assert set(users.put_repeats) >= {"username", "firstname", "lastname", "email", "status", "meta"}
+    assert members.create_idempotent and not members.can_update
+    assert not settings.can_create and not settings.can_delete and settings.put_repeats == ("key",)
+    assert KINDS["environment_variables"].put_repeats == ("name", "description")
+    assert KINDS["groups"].put_repeats[0] == "name"
+
+
+def test_get_kind_names_the_kinds():
+    assert get_kind("users") is KINDS["users"]
+    with pytest.raises(ItemError, match="unknown kind 'people' .*users"):
+        get_kind("people")
+
+
+# --- items --------------------------------------------------------------------------------------
+
+def test_items_are_normalized_like_the_server_stores_them():
+    users = KINDS["users"]
+    item = users.normalize_item(0, {"username": " JDoe ", "email": "j@x.io ", "title": "", "force_change_password": "yes",
+                                    "meta": {}})
+    assert item.key == ("jdoe",) and item.label == "JDoe"
+    assert item.values == {"username": "JDoe", "email": "j@x.io", "title": None, "force_change_password": True,
+                           "meta": None}
+
+
+@pytest.mark.parametrize(
+    ("kind", "item", "message"),
+    [
+        ("users", {"username": "a", "emial": "x"}, r"items\[3\]: unknown field 'emial' for kind users"),
+        ("users", {"email": "x"}, r"items\[3\]: missing identity field 'username'"),
+        ("users", {"username": "a", "status": "active"}, r"items\[3\]: field 'status' must be one of ACTIVE, .*'active'"),
+        ("users", {"username": "a", "meta": "x"}, r"items\[3\]: field 'meta' must be a mapping"),
+        ("users", {"username": "a", "force_change_password": "maybe"}, r"items\[3\]: field 'force_change_password'"),
+        ("users", "jdoe", r"items\[3\]: each item must be a mapping"),
+        ("groups", {"name": {"a": 1}}, r"items\[3\]: field 'name' must be a string"),
+        ("settings", {"key": "x"}, r"items\[3\]: missing field 'config'"),
+        ("environment_variables", {"name": "a", "description": ""}, r"items\[3\]: field 'description' cannot be empty"),
+        ("users", {"username": "a", "email": None}, r"items\[3\]: field 'email' cannot be empty"),
+        ("group_members", {"group": "G"}, r"items\[3\]: set exactly one of 'user' or 'member_group'"),
+        ("group_members", {"group": "G", "user": "u", "member_group": "H"}, r"exactly one"),
+        ("group_members", {"user": "u"}, r"items\[3\]: missing identity field 'group'"),
+        ("group_members", {"group": "G", "users": "u"}, r"items\[3\]: unknown field 'users'"),
+    ],
+)
+def test_bad_items_fail_with_one_line_naming_index_and_field(kind, item, message):
+    with pytest.raises(ItemError, match=message) as caught:
+        KINDS[kind].normalize_item(3, item)
+    assert "\n" not in str(caught.value)
+
+
+def test_secret_values_are_found_in_raw_items():
+    items = [{"username": "a", "password": "p4ss!"}, {"name": "v", "value": "s3cr3t"}, {"password": None}, "x"]
+    assert secret_values(items) == ["p4ss!", "s3cr3t"]
+    assert secret_values(None) == []
+
+
+def test_booleans_go_out_as_integers():
+    # PHP's loose in_array('password', $body) in edit_username_password matches a true value
+    body = KINDS["users"].create_body({"username": "a", "force_change_password": True, "email_task_notification": False})
+    assert body == {"username": "a", "force_change_password": 1, "email_task_notification": 0}
+    assert not any(isinstance(value, bool) for value in body.values())
+
+
+def _user(**raw):
+    base = {"id": 7, "username": "jdoe", "firstname": "J", "lastname": "D", "email": "j@x.io", "status": "ACTIVE",
+            "meta": {"team": "x"}, "title": "t", "is_administrator": False}
+    base.update(raw)
+    return KINDS["users"].to_current(base, {}, None)
+
+
+def test_user_update_repeats_the_required_fields_and_meta():
+    current = _user()
+    body = KINDS["users"].update_body(current, {"title": "boss"}, extras={"valpassword": "actor-pw"})
+    assert body == {"username": "jdoe", "firstname": "J", "lastname": "D", "email": "j@x.io", "status": "ACTIVE",
+                    "meta": {"team": "x"}, "title": "boss"}
+    body = KINDS["users"].update_body(current, {"email": "new@x.io"}, extras={"valpassword": "actor-pw"})
+    assert body["email"] == "new@x.io" and body["valpassword"] == "actor-pw"
+
+
+def test_users_protection():
+    users = KINDS["users"]
+    assert users.to_current({"id": 1, "username": "admin"}, {}, caller_id="1").locked
+    assert users.to_current({"id": 2, "username": "_anon", "is_system": True}, {}, None).locked
+    admin = users.to_current({"id": 3, "username": "boss", "is_administrator": True}, {}, "1")
+    assert admin.protected.startswith("an administrator") and not admin.locked
+    assert users.to_current({"id": 4, "username": "x"}, {}, "1").protected is None
+
+
+def test_environment_variables_default_their_description_to_the_name():
+    kind = KINDS["environment_variables"]
+    values = kind.create_values(kind.normalize_item(0, {"name": "api_url", "value": "v"}))
+    assert values == {"name": "api_url", "description": "api_url", "value": "v"}
+    body = kind.update_body(Current(("api_url",), 4, {}, "api_url", {"id": 4, "name": "api_url", "description": "d"}),
+                            {"value": "w"})
+    assert body == {"name": "api_url", "description": "d", "value": "w"}
+
+
+MEMBER_LISTS = {
+    "users": [{"id": 1, "username": "admin"}, {"id": 5, "username": "jdoe"}],
+    "groups": [{"id": 10, "name": "Sales"}, {"id": 11, "name": "EMEA"}],
+    "group_members": [
+        {"id": 100, "group_id": 10, "member_id": 5, "member_type": K.USER_CLASS, "name": "Sales"},
+        {"id": 101, "group_id": 10, "member_id": 11, "member_type": K.GROUP_CLASS, "name": "Sales"},
+        {"id": 102, "group_id": 10, "member_id": 2, "member_type": K.USER_CLASS, "name": "Sales"},
+        {"id": 103, "group_id": 11, "member_id": 1, "member_type": K.USER_CLASS, "name": "EMEA"},
+    ],
+}
+
+
+def test_memberships_are_resolved_by_name():
+    kind = KINDS["group_members"]
+    current = {item.label: item for item in kind.current_items(MEMBER_LISTS, caller_id="1")}
+    assert set(current) == {"Sales/user:jdoe", "Sales/group:EMEA", "Sales/user:#2", "EMEA/user:admin"}
+    assert current["Sales/user:jdoe"].protected is None and current["Sales/user:jdoe"].id == 100
+    assert "not listed" in current["Sales/user:#2"].protected  # a system user's membership
+    assert "authenticates as" in current["EMEA/user:admin"].protected
+    desired = kind.normalize_item(0, {"group": "sales", "user": "JDOE"})
+    assert desired.key == current["Sales/user:jdoe"].key
+    refs = kind.refs(MEMBER_LISTS)
+    assert kind.create_body(desired.values, refs) == {"group_id": 10, "member_id": 5, "member_type": K.USER_CLASS}
+    nested = kind.normalize_item(1, {"group": "EMEA", "member_group": "Sales"})
+    assert kind.create_body(nested.values, refs) == {"group_id": 11, "member_id": 10, "member_type": K.GROUP_CLASS}
+    assert kind.unresolved(kind.normalize_item(2, {"group": "Nope", "user": "ghost"}).values, refs) == [
+        "group 'Nope'", "user 'ghost'"]
+    assert kind.lookup(desired.values, refs) == ("group_members", {"member_id": 5})
+    assert kind.matches(MEMBER_LISTS["group_members"][0], desired.values, refs)
+    assert not kind.matches(MEMBER_LISTS["group_members"][3], desired.values, refs)
+    assert kind.identity_of(nested.values) == {"group": "EMEA", "member_group": "Sales"}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "wanted", "server", "same"),
+    [
+        ("boolean", False, False, True),
+        ("boolean", "false", False, True),  # sent as a real boolean: the text "false" would read back true
+        ("boolean", "yes", True, True),
+        ("boolean", True, False, False),
+        ("text", 10, "10", True),
+        ("text", "10", "8", False),
+        ("text", "", None, True),
+        ("choice", 0, "0", True),
+        ("checkboxes", ["By email"], ["By email"], True),
+        ("checkboxes", [], ["By email"], False),
+        ("array", {"b": 1, "a": 2}, {"a": 2, "b": 1}, True),
+    ],
+)
+def test_settings_compare_by_format(fmt, wanted, server, same):
+    kind = KINDS["settings"]
+    current = kind.to_current({"id": 1, "key": "k", "config": server, "format": fmt}, {}, None)
+    assert kind.same("config", wanted, current) is same
+    # what the server answers after the write compares equal to what was asked
+    after = Current(current.key, 1, kind.applied(current, {"config": wanted}), "k", current.raw)
+    assert kind.same("config", wanted, after)
+
+
+def test_settings_update_sends_key_and_a_typed_config():
+    kind = KINDS["settings"]
+    current = kind.to_current({"id": 9, "key": "password-policies.2fa_enabled", "config": True, "format": "boolean"},
+                              {}, None)
+    assert kind.update_body(current, {"config": "no"}) == {"key": "password-policies.2fa_enabled", "config": False}
+
+
+def test_mask_is_the_collection_redaction():
+    from ansible_collections.processmaker.core.plugins.module_utils.errors import (
+        REDACTED,
+    )
+
+    assert MASK == REDACTED
