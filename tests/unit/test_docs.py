@@ -17,7 +17,12 @@ from ansible_collections.processmaker.core.plugins.module_utils.options import (
     CONNECTION_OPTIONS,
     connection_argument_spec,
 )
-from ansible_collections.processmaker.core.plugins.modules import pm_api, pm_package, pm_resource, pm_token
+from ansible_collections.processmaker.core.plugins.modules import (
+    pm_api,
+    pm_package,
+    pm_resource,
+    pm_token,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS_ROOT = REPO / "tests" / "output" / "collections"
