@@ -6,13 +6,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt sandbox/pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-unit test-sandbox test-integration bench lint-py clean
+.PHONY: help setup demo test test-unit test-sandbox test-integration bench lint-py clean docs
 
 help:
 	@echo "make demo   - start a local pm_sandbox, run playbooks/demo.yml against it, stop it"
 	@echo "make test   - set up and run every test (unit, sandbox, integration)"
 	@echo "make bench  - run the benchmarks in bench/ and print their figures"
 	@echo "make setup  - create $(VENV) with everything the tests and the demo need"
+	@echo "make docs   - build the documentation site into docs/_build/html"
 
 $(STAMP): requirements.txt requirements-dev.txt sandbox/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,3 +47,8 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) tests/output .pytest_cache .demo
+
+# The documentation site (antsibull-docs reference of every plugin and role, plus the guides in
+# docs/) into docs/_build/html; tests/docs/test_docs_site.py opens it in headless Chromium.
+docs: setup
+	$(PY) tools/build_docs.py
