@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt sandbox/pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-unit test-sandbox test-integration bench lint-py clean docs
+.PHONY: help setup demo test test-unit test-sandbox test-integration bench lint-py clean lint docs
 
 help:
 	@echo "make demo   - start a local pm_sandbox, run playbooks/demo.yml against it, stop it"
@@ -28,7 +28,7 @@ demo: setup
 	$(PY) tools/demo.py
 
 test: setup lint-py
-	$(PY) -m pytest $(PYTEST_ARGS) tests/unit sandbox/tests tests/integration
+	$(PY) -m pytest $(PYTEST_ARGS) tests/unit sandbox/tests tests/integration tests/docs
 
 test-unit: setup
 	$(PY) -m pytest $(PYTEST_ARGS) tests/unit
@@ -52,3 +52,110 @@ clean:
 # docs/) into docs/_build/html; tests/docs/test_docs_site.py opens it in headless Chromium.
 docs: setup
 	$(PY) tools/build_docs.py
+
+
+# ---------------------------------------------------------------------------------------------
+# Ecosystem checks: `make lint` (ansible-test sanity, ansible-lint, galaxy-importer, changelog
+# fragments, execution environment), `make changelog`, `make test-matrix`. Each tool gets its own
+# virtualenv under tests/output/ (gitignored, outside the built collection, removed by `make clean`),
+# so their pins never meet the test venv's. See docs/awx.md and tools/sanity.sh for the why.
+OUT := tests/output
+LINT_PYTHON_VERSION ?= 3.13
+LINT_VENV := $(OUT)/venv-lint
+LINT_PACKAGES := "ansible-core==2.21.*" "ansible-lint==26.10.*" "antsibull-changelog==0.36.*" "ansible-builder==3.2.*"
+LINT_STAMP := $(LINT_VENV)/.installed-$(shell echo '$(LINT_PACKAGES) $(LINT_PYTHON_VERSION)' | sha1sum | cut -c1-12)
+IMPORTER_VENV := $(OUT)/venv-importer
+IMPORTER_PACKAGES := "galaxy-importer==0.4.*"
+IMPORTER_STAMP := $(IMPORTER_VENV)/.installed-$(shell echo '$(IMPORTER_PACKAGES)' | sha1sum | cut -c1-12)
+SANITY_PYTHON ?= $(LINT_PYTHON_VERSION)
+SANITY_ARGS ?=
+DIST := $(OUT)/dist
+# oldest and newest ansible-core that meta/runtime.yml claims (requires_ansible: ">=2.17.0"),
+# each on a Python it supports as a controller: "<ansible-core minor>:<python version>"
+MATRIX ?= 2.17:3.11 2.21:3.13
+MATRIX_EXTRA := "ansible-runner>=2.4,<3"
+MATRIX_TESTS ?= tests/unit sandbox/tests tests/integration
+
+.PHONY: lint lint-tools lint-sanity lint-ansible lint-galaxy lint-changelog lint-ee collection-build changelog test-matrix
+
+$(LINT_STAMP):
+	@rm -rf $(LINT_VENV)
+	$$(tools/find_python.sh $(LINT_PYTHON_VERSION)) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(LINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(LINT_PACKAGES)
+	@touch $@
+
+$(IMPORTER_STAMP):
+	@rm -rf $(IMPORTER_VENV)
+	$$(tools/find_python.sh 3.11) -m venv $(IMPORTER_VENV)
+	$(IMPORTER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(IMPORTER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(IMPORTER_PACKAGES)
+	@touch $@
+
+lint-tools: $(LINT_STAMP) $(IMPORTER_STAMP)
+
+# The tarball users get: files git knows (tracked + untracked-not-ignored), minus galaxy.yml's build_ignore.
+collection-build: $(LINT_STAMP)
+	tools/build_collection.sh $(LINT_VENV)/bin/ansible-galaxy $(DIST)
+
+# Every check runs even when an earlier one fails; the target fails if any failed, and says which.
+lint: lint-tools
+	@failed=""; \
+	for step in lint-py lint-changelog lint-sanity lint-ansible lint-galaxy lint-ee; do \
+	  echo "=== make $$step"; start=$$(date +%s); \
+	  if $(MAKE) --no-print-directory $$step; then echo "=== $$step: passed ($$(( $$(date +%s) - start ))s)"; \
+	  else echo "=== $$step: FAILED ($$(( $$(date +%s) - start ))s)"; failed="$$failed $$step"; fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "lint: failed:$$failed"; exit 1; fi; echo "lint: all passed"
+
+# ansible-test sanity on the built tarball (plus tests/sanity/ ignore files), in ansible-test's own venvs.
+lint-sanity: collection-build
+	tools/sanity.sh $(LINT_VENV) $$(ls -t $(DIST)/processmaker-core-*.tar.gz | head -1) $(SANITY_PYTHON) $(SANITY_ARGS)
+
+# ansible-lint, production profile (.ansible-lint), over the playbooks and roles of the checkout.
+lint-ansible: $(LINT_STAMP)
+	PATH="$(CURDIR)/$(LINT_VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(OUT)/collections" \
+	  $(LINT_VENV)/bin/python -c 'import sys; sys.path.insert(0, "tests"); import conftest' && \
+	PATH="$(CURDIR)/$(LINT_VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(OUT)/collections" \
+	  $(LINT_VENV)/bin/ansible-lint --profile production --nocolor playbooks roles
+
+# galaxy-importer on the tarball, without its ansible-test step (needs a container engine).
+lint-galaxy: collection-build $(IMPORTER_STAMP)
+	cd $(OUT) && GALAXY_IMPORTER_CONFIG="$(CURDIR)/tools/galaxy-importer.cfg" PATH="$(CURDIR)/$(IMPORTER_VENV)/bin:$$PATH" \
+	  $(CURDIR)/$(IMPORTER_VENV)/bin/python -m galaxy_importer.main $$(ls -t dist/processmaker-core-*.tar.gz | head -1) \
+	  | tee importer.log
+	@! grep -E '^(ERROR|CRITICAL)' $(OUT)/importer.log
+
+lint-changelog: $(LINT_STAMP)
+	$(LINT_VENV)/bin/antsibull-changelog lint
+
+# meta/execution-environment.yml: ansible-builder introspects the built collection (requirements.txt,
+# bindep.txt found through the EE file) and writes a build context from it (no image: no container engine).
+lint-ee: collection-build
+	tools/check_ee.sh $(LINT_VENV) $$(ls -t $(DIST)/processmaker-core-*.tar.gz | head -1)
+
+# CHANGELOG.rst from changelogs/fragments/ for the version in galaxy.yml (refreshes that release's entry).
+changelog: $(LINT_STAMP)
+	PATH="$(CURDIR)/$(LINT_VENV)/bin:$$PATH" $(LINT_VENV)/bin/antsibull-changelog release --update-existing \
+	  --version $$(sed -n 's/^version: *//p' galaxy.yml)
+
+# The suite on the oldest and newest ansible-core meta/runtime.yml claims, each in its own venv with
+# requirements-dev.txt and the ansible-core pin overridden. Runs every entry, then fails if any failed.
+test-matrix:
+	@failed=""; \
+	for entry in $(MATRIX); do \
+	  core=$${entry%%:*}; py=$${entry##*:}; venv=$(OUT)/venv-matrix-$$core; \
+	  stamp=$$venv/.installed-$$(cat requirements.txt requirements-dev.txt sandbox/pyproject.toml | sha1sum | cut -c1-12); \
+	  echo "=== ansible-core $$core on Python $$py ($$venv)"; start=$$(date +%s); \
+	  if [ ! -e $$stamp ]; then \
+	    rm -rf $$venv && $$(tools/find_python.sh $$py) -m venv $$venv && \
+	    $$venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip && \
+	    $$venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt \
+	      "ansible-core==$$core.*" $(MATRIX_EXTRA) && touch $$stamp || { failed="$$failed $$core(install)"; continue; }; \
+	  fi; \
+	  $$venv/bin/ansible --version | head -1; \
+	  if $$venv/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) $(MATRIX_TESTS); then \
+	    echo "=== ansible-core $$core: passed ($$(( $$(date +%s) - start ))s)"; \
+	  else echo "=== ansible-core $$core: FAILED ($$(( $$(date +%s) - start ))s)"; failed="$$failed $$core"; fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-matrix: failed:$$failed"; exit 1; fi; echo "test-matrix: all passed"
