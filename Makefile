@@ -114,8 +114,8 @@ lint-sanity: collection-build
 
 # ansible-lint, production profile (.ansible-lint), over the playbooks and roles of the checkout.
 lint-ansible: $(LINT_STAMP)
-	PATH="$(CURDIR)/$(LINT_VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(OUT)/collections" \
-	  $(LINT_VENV)/bin/python -c 'import sys; sys.path.insert(0, "tests"); import conftest' && \
+	@mkdir -p $(OUT)/collections/ansible_collections/processmaker  # the view tests/conftest.py makes too
+	@test -e $(OUT)/collections/ansible_collections/processmaker/core || ln -s $(CURDIR) $(OUT)/collections/ansible_collections/processmaker/core
 	PATH="$(CURDIR)/$(LINT_VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(OUT)/collections" \
 	  $(LINT_VENV)/bin/ansible-lint --profile production --nocolor playbooks roles
 
@@ -154,7 +154,7 @@ test-matrix:
 	      "ansible-core==$$core.*" $(MATRIX_EXTRA) && touch $$stamp || { failed="$$failed $$core(install)"; continue; }; \
 	  fi; \
 	  $$venv/bin/ansible --version | head -1; \
-	  if $$venv/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) $(MATRIX_TESTS); then \
+	  if $$venv/bin/python -m pytest -p no:cacheprovider --continue-on-collection-errors $(PYTEST_ARGS) $(MATRIX_TESTS); then \
 	    echo "=== ansible-core $$core: passed ($$(( $$(date +%s) - start ))s)"; \
 	  else echo "=== ansible-core $$core: FAILED ($$(( $$(date +%s) - start ))s)"; failed="$$failed $$core"; fi; \
 	done; \
