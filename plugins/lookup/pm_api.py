@@ -15,7 +15,7 @@ description:
   - Authenticates like M(processmaker.core.pm_api), with tokens shared through the same cache as the
     P(processmaker.core.pm_token#lookup) lookup, so lookups across hosts and forks ask for one token.
 author:
-  - processmaker.core maintainers
+  - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:
   - processmaker.core.connection.plugins
   - processmaker.core.connection.cache
@@ -96,9 +96,10 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         if not terms:
             raise AnsibleError("processmaker.core.pm_api needs at least one API path")
-        self.set_options(var_options=lookup_variables(self, variables), direct=kwargs)
+        var_options = lookup_variables(self, variables)
+        self.set_options(var_options=var_options, direct=kwargs)
         try:
-            options = connection_for_lookup(self)
+            options = connection_for_lookup(self, var_options, kwargs)
         except OptionError as error:
             raise AnsibleError(f"processmaker.core.pm_api: {error}") from None
         if options.grant_type == "authorization_code":

@@ -19,7 +19,7 @@ description:
     (the given O(access_token) is returned as it is). The authorization code flow needs a person; use
     M(processmaker.core.pm_token) for it.
 author:
-  - processmaker.core maintainers
+  - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:
   - processmaker.core.connection.plugins
   - processmaker.core.connection.cache
@@ -94,9 +94,10 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         if terms:
             raise AnsibleError(f"processmaker.core.pm_token takes no terms, only options (got {len(terms)})")
-        self.set_options(var_options=lookup_variables(self, variables), direct=kwargs)
+        var_options = lookup_variables(self, variables)
+        self.set_options(var_options=var_options, direct=kwargs)
         try:
-            options = connection_for_lookup(self)
+            options = connection_for_lookup(self, var_options, kwargs)
         except OptionError as error:
             raise AnsibleError(f"processmaker.core.pm_token: {error}") from None
         if options.grant_type == "authorization_code":

@@ -5,8 +5,8 @@
 
 Kept free of ``ansible.plugins`` imports; the plugin passes itself in. Lookup options resolve as
 keyword arguments > ``pm_*`` variables > ``PM_*`` environment > default, from the same option
-table as the modules (Ansible's config system reads them, ``get_option_and_origin`` says where
-each came from).
+table as the modules (Ansible's config system reads them; which were set explicitly is decided from
+the keywords and variables given, the same way on ansible-core 2.17 to 2.21).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.client import (
 from ansible_collections.processmaker.core.plugins.module_utils.options import (
     CONNECTION_OPTIONS,
     ConnectionOptions,
-    explicit_from_origins,
+    explicit_from_lookup,
     resolve_connection,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.token_cache import (
@@ -42,18 +42,18 @@ def lookup_variables(plugin: Any, variables: Mapping[str, Any] | None) -> dict[s
     return {name: templar.template(value) for name, value in chosen.items()} if templar else chosen
 
 
-def connection_for_lookup(plugin: Any) -> ConnectionOptions:
-    """Resolve the connection options of a lookup after ``plugin.set_options(...)``.
+def connection_for_lookup(plugin: Any, var_options: Mapping[str, Any] | None = None,
+                          direct: Mapping[str, Any] | None = None) -> ConnectionOptions:
+    """Resolve the connection options of a lookup after ``plugin.set_options(var_options=..., direct=...)``,
+    given the same ``var_options`` and ``direct``.
 
+    Values come from ``plugin.get_option`` (what ``set_options`` resolved); the options set explicitly
+    are the keywords given and the ``pm_*`` variables present. ``get_option_and_origin`` is not used:
+    on ansible-core 2.17 it re-reads the configuration without those variables and keywords.
     Raises OptionError (one line) when they do not add up.
     """
-    given: dict = {}
-    origins: dict = {}
-    for option in CONNECTION_OPTIONS:
-        value, origin = plugin.get_option_and_origin(option.name)
-        given[option.name] = value
-        origins[option.name] = origin
-    return resolve_connection(given, explicit_from_origins(origins), os.environ)
+    given = {option.name: plugin.get_option(option.name) for option in CONNECTION_OPTIONS}
+    return resolve_connection(given, explicit_from_lookup(var_options, direct), os.environ)
 
 
 def client_for_lookup(plugin: Any, options: ConnectionOptions, *,

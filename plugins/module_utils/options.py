@@ -473,6 +473,15 @@ def explicit_from_module_args(raw_args: Mapping[str, Any]) -> set:
     return names
 
 
-def explicit_from_origins(origins: Mapping[str, str]) -> set:
-    """Option names set by lookup keywords or ``pm_*`` variables, from Ansible config origins."""
-    return {name for name, origin in origins.items() if origin == "Direct" or str(origin).startswith("var")}
+def explicit_from_lookup(var_options: Mapping[str, Any] | None, direct: Mapping[str, Any] | None) -> set:
+    """Option names set by lookup keywords (aliases mapped to their option) or ``pm_*`` variables.
+
+    Decided from what the lookup was given rather than from Ansible's config origins:
+    ``get_option_and_origin`` on ansible-core 2.17 re-reads the configuration without the variables
+    and keywords given to ``set_options``. Like Ansible's config system, a null value does not count.
+    """
+    names = explicit_from_module_args(direct or {})
+    for option in CONNECTION_OPTIONS:
+        if (var_options or {}).get(option.var) is not None:
+            names.add(option.name)
+    return names

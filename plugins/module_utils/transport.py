@@ -186,7 +186,7 @@ class HttpTransport:
                 and (expect_json or declares_json(response))
                 and self.policy.retryable_failure(method, CORRUPT, self._corrupt_safe(method, safe_to_retry))
             ):
-                _, ok = parse_json_body(response.content)
+                ok = parse_json_body(response.content)[1]
                 if not ok:
                     wait = self.policy.next_delay(attempt, self.clock() - start)
                     what = f"got HTTP {status} with a corrupt JSON body ({len(response.content)} bytes)"

@@ -19,7 +19,7 @@ description:
   - Failures are one line saying what failed, what the server said and what to do; the decoded
     error (status, code, message, field errors) is in RV(error).
 author:
-  - processmaker.core maintainers
+  - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:
   - processmaker.core.connection
   - ansible.builtin.action_common_attributes
@@ -30,6 +30,9 @@ attributes:
     details: GET and HEAD requests run in check mode; other methods are reported as changed and not sent.
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: posix
   action_group:
     support: full
     membership:
@@ -65,6 +68,7 @@ options:
     description:
       - Files to upload as C(multipart/form-data), as a mapping of form field name to local file path
         (on the host the module runs on), for example V(file=/tmp/process.json) as a one-entry mapping.
+      - Each path is expanded as a C(type=path) option is (C(~) and environment variables).
     type: dict
   headers:
     description:
@@ -258,6 +262,7 @@ error:
 import os
 import tempfile
 
+from ansible.module_utils.common.validation import check_type_path
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
 )
@@ -291,7 +296,7 @@ def read_files(files):
     """Multipart parts for requests, read into memory so a retried request can send them again."""
     parts = {}
     for field, path in (files or {}).items():
-        path = os.path.expanduser(str(path))
+        path = check_type_path(path)  # what type=path does to an option (a mapping's values have no type)
         with open(path, "rb") as handle:
             parts[field] = (os.path.basename(path), handle.read())
     return parts

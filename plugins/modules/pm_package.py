@@ -24,7 +24,7 @@ description:
   - "Check mode: exports compare with the manifest (C(GET /export/manifest)) and write no file; imports
     run only the preview. C(--diff) shows the attributes an import changes per asset."
 author:
-  - processmaker.core maintainers
+  - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:
   - processmaker.core.connection
   - ansible.builtin.action_common_attributes
@@ -36,6 +36,9 @@ attributes:
   diff_mode:
     support: full
     details: The attributes an import writes, per asset; for an export, the assets of the old and new file.
+  platform:
+    support: full
+    platforms: posix
   action_group:
     support: full
     membership:

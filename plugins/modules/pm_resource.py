@@ -39,7 +39,7 @@ description:
     mapping). Settings are only updated: ProcessMaker defines them, so they are neither created nor deleted
     and O(purge) does not apply."
 author:
-  - processmaker.core maintainers
+  - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:
   - processmaker.core.connection
   - ansible.builtin.action_common_attributes
@@ -51,6 +51,9 @@ attributes:
   diff_mode:
     support: full
     details: RV(diff) has the before and after of every object that changes; write-only fields are C(********).
+  platform:
+    support: full
+    platforms: posix
   action_group:
     support: full
     membership:
@@ -119,7 +122,7 @@ options:
     description:
       - With O(state=present), also delete every object of the kind that O(items) does not list.
       - Never deletes the user the task authenticates as, system users, administrators, or memberships of the
-        calling user or of members the API does not list; those are reported in RV(skipped).
+        calling user or of members the API does not list; those are reported in RV(purge_skipped).
       - In check mode, RV(results) lists what it would delete (C(action=delete), C(reason=purge)).
       - Not available for V(settings). With O(resources), each entry has its own.
     type: bool
@@ -256,7 +259,7 @@ EXAMPLES = r"""
         items:
           - username: rroe
 
-    - name: What would purging groups remove? (check mode; see results and skipped)
+    - name: What would purging groups remove? (check mode; see results and purge_skipped)
       processmaker.core.pm_resource:
         kind: groups
         purge: true
@@ -327,12 +330,12 @@ kind:
 resources:
   description:
     - With O(resources), one entry per kind in the order applied, each with C(kind), C(state), C(changed),
-      C(results), C(summary), C(skipped) and C(requests) as described for a single kind.
+      C(results), C(summary), C(purge_skipped) and C(requests) as described for a single kind.
   returned: with O(resources)
   type: list
   elements: dict
   sample:
-    - {kind: groups, state: present, changed: true, results: [], summary: {create: 2}, skipped: [], requests: {list: 1}}
+    - {kind: groups, state: present, changed: true, results: [], summary: {create: 2}, purge_skipped: [], requests: {list: 1}}
 results:
   description:
     - One entry per item, in order, then one per object a purge deletes. In check mode, the predictions.
@@ -380,8 +383,11 @@ summary:
   returned: always
   type: dict
   sample: {create: 1, update: 0, restore: 0, delete: 0, unchanged: 1, skipped: 0}
-skipped:
-  description: Objects O(purge) did not delete, and why (the calling user, administrators, system users...).
+purge_skipped:
+  description:
+    - Objects O(purge) did not delete, and why (the calling user, administrators, system users...).
+    - Not named C(skipped), a key Ansible reserves for skipped tasks (C(is skipped) would be true).
+    - C(summary.skipped) counts them.
   returned: with O(kind)
   type: list
   elements: dict
@@ -535,7 +541,7 @@ def main():
                             required_one_of=[["kind", "resources"]])
     params = module.params
     multi = params["resources"] is not None
-    result = {"changed": False, "results": [], "summary": {}, "skipped": []}
+    result = {"changed": False, "results": [], "summary": {}, "purge_skipped": []}
     if not multi:
         result["kind"] = params["kind"]
     if params["concurrency"] < 1:
@@ -572,8 +578,8 @@ def main():
             options.can_change_email = bool(extras)
             before = dict(executor.requests, list=inventory.requests)
             plan, outcomes = run_kind(module, client, kind, desired, options, executor, inventory, extras)
-            requests = {name: value - before[name] for name, value in dict(executor.requests,
-                                                                            list=inventory.requests).items()}
+            after = dict(executor.requests, list=inventory.requests)
+            requests = {name: value - before[name] for name, value in after.items()}
             done.append((kind, options, plan, outcomes, requests))
             failed = [outcome.error for outcome in outcomes if outcome is not None and outcome.error]
             if failed:
@@ -604,7 +610,7 @@ def report(module, result, done, multi):
         if done:
             kind, _options, plan, outcomes, requests = done[0]
             result.update(changed=plan.changed, results=results_of(plan, outcomes), summary=plan.summary(),
-                          skipped=plan.skipped, requests=requests)
+                          purge_skipped=plan.skipped, requests=requests)
             if module._diff:
                 result["diff"] = plan.diff()
         return result
@@ -614,12 +620,12 @@ def report(module, result, done, multi):
         for name, count in summary.items():
             totals[name] = totals.get(name, 0) + count
         entries.append({"kind": kind.name, "state": options.state, "changed": plan.changed,
-                        "results": results_of(plan, outcomes), "summary": summary, "skipped": plan.skipped,
+                        "results": results_of(plan, outcomes), "summary": summary, "purge_skipped": plan.skipped,
                         "requests": requests})
         for side in ("before", "after"):
             diff[side].update({f"{kind.name}: {label}": value for label, value in plan.diff()[side].items()})
     result.pop("results", None)
-    result.pop("skipped", None)
+    result.pop("purge_skipped", None)
     result.update(changed=any(entry["changed"] for entry in entries), resources=entries, summary=totals)
     if module._diff:
         result["diff"] = diff

@@ -23,7 +23,7 @@ description:
     C(/api/1.0/users/{user}/tokens), authenticated by any of the above. O(state=present) creates one
     (returned once, as the server never shows it again); O(state=absent) revokes.
 author:
-  - processmaker.core maintainers
+  - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:
   - processmaker.core.connection
   - ansible.builtin.action_common_attributes
@@ -36,6 +36,9 @@ attributes:
       - Creating or revoking a personal access token is reported and not done.
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: posix
   action_group:
     support: full
     membership:

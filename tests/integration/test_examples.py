@@ -3,7 +3,10 @@
 Each plugin's EXAMPLES (read from the source, without importing it) becomes a playbook: full plays
 are run as they are, a list of tasks is wrapped in a play on localhost. The plays get the sandbox's
 ``PM_*`` environment variables and, as extra variables, the ``pm_*`` variables they use without
-defining them, and the values a reader supplies (user passwords), from the tables below. A ``pause`` that asks a person is answered on a pseudo-terminal:
+defining them, and the values a reader supplies (user passwords, the logins of the servers a promotion
+goes between), from the tables below; what an example expects to find on a server (the process
+pm_package's examples promote) is created first (``PRECONDITIONS``). A ``pause`` that asks a person is
+answered on a pseudo-terminal:
 the authorization URL it shows is approved by tools/approve_in_browser.py's ``approve`` and the URL
 the browser would land on is typed in.
 """
@@ -12,13 +15,22 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from approve_in_browser import approve
-from pm_integration import REPO_ROOT, Runner, ok, run_playbook_in_terminal
+from pm_integration import (
+    REPO_ROOT,
+    SANDBOXES,
+    Runner,
+    ok,
+    run_playbook_in_terminal,
+    unexpected_traceback,
+)
 from pm_sandbox.testing import SandboxProcess
+from test_pm_package import build_world
 
 PLUGINS = sorted(
     path for kind in ("modules", "lookup") for path in (REPO_ROOT / "plugins" / kind).glob("*.py")
@@ -44,7 +56,35 @@ def example_vars(sandbox: SandboxProcess) -> dict[str, str]:
 READER_SUPPLIED = {
     "jdoe_password": "Jdoe-Example-Passw0rd!",
     "rroe_password": "Rroe-Example-Passw0rd!",
+    "asmith_password": "Asmith-Example-Passw0rd!",
+    "package_password": "Package-Example-Passw0rd!",
 }
+
+# Variables examples use for the login of a server (url, client_id, client_secret, username, password):
+# staging is the test's sandbox, production a second one (reset first).
+SERVER_LOGINS = ("staging", "production")
+
+# What an example expects a server to hold already, made through the API before the example runs.
+PRECONDITIONS: dict[str, Callable[[SandboxProcess, Path], object]] = {
+    # a process "Loan Request" with its screens (one is "Loan Form" in category "Forms"), script and categories;
+    # the examples write their packages into {{ playbook_dir }}/packages
+    "modules/pm_package": lambda sandbox, tmp: (build_world(sandbox), (tmp / "packages").mkdir(exist_ok=True)),
+}
+
+
+def server_login(sandbox: SandboxProcess) -> dict[str, str]:
+    creds = sandbox.credentials
+    return {"url": creds["url"], "client_id": creds["password_client"]["client_id"],
+            "client_secret": creds["password_client"]["client_secret"], "username": creds["admin"]["username"],
+            "password": creds["admin"]["password"]}
+
+
+@pytest.fixture(scope="module")
+def second_sandbox() -> Iterator[SandboxProcess]:
+    """The production server of the promotion examples (started only when an example uses it)."""
+    with SandboxProcess() as process:
+        SANDBOXES.append(process)
+        yield process
 
 
 def examples_of(path: Path) -> str:
@@ -101,7 +141,7 @@ def used_vars(plays: list[dict]) -> set[str]:
 
     visit(plays)
     names = {name for text in expressions for name in re.findall(r"(?<![.\w'\"])([a-z][a-z0-9_]*)\b", text)}
-    return {name for name in names if name.startswith("pm_") or name in READER_SUPPLIED}
+    return {name for name in names if name.startswith("pm_") or name in READER_SUPPLIED or name in SERVER_LOGINS}
 
 
 def needs_a_person(plays: list[dict]) -> bool:
@@ -109,13 +149,23 @@ def needs_a_person(plays: list[dict]) -> bool:
 
 
 @pytest.mark.parametrize("plugin", PLUGINS, ids=lambda path: f"{path.parent.name}/{path.stem}")
-def test_examples_run(plugin: Path, pb: Runner, clean_sandbox: SandboxProcess) -> None:
+def test_examples_run(plugin: Path, pb: Runner, clean_sandbox: SandboxProcess, request: pytest.FixtureRequest) -> None:
     text = examples_of(plugin)
     plays = as_playbook(text)
     used = used_vars(plays) - defined_vars(plays)
-    known = {**example_vars(clean_sandbox), **READER_SUPPLIED}
+    known: dict[str, object] = {**example_vars(clean_sandbox), **READER_SUPPLIED}
     for name in used & set(READER_SUPPLIED):
         pb.guard.add(READER_SUPPLIED[name], name)
+    if used & set(SERVER_LOGINS):
+        production: SandboxProcess = request.getfixturevalue("second_sandbox")
+        production.reset()
+        known.update(staging=server_login(clean_sandbox), production=server_login(production))
+        for name in used & set(SERVER_LOGINS):
+            pb.guard.add(known[name]["client_secret"], f"{name} client secret")
+            pb.guard.add(known[name]["password"], f"{name} password")
+    setup = PRECONDITIONS.get(f"{plugin.parent.name}/{plugin.stem}")
+    if setup:
+        setup(clean_sandbox, pb.tmp)
     unknown = used - set(known)
     assert not unknown, f"the examples use variables this test does not define: {sorted(unknown)}"
     extra = {name: known[name] for name in sorted(used)}
@@ -139,13 +189,17 @@ def test_examples_run(plugin: Path, pb: Runner, clean_sandbox: SandboxProcess) -
         run = ok(pb.run(playbook, env=env, extra_vars=extra))
     recap = run.recap()
     assert recap["failed"] == 0 and recap["ok"] > 0, run.tail()
-    assert "Traceback" not in run.output
+    assert not unexpected_traceback(run.output), run.tail()
 
     if plugin.stem == "pm_api" and plugin.parent.name == "modules":
         # the example created, renamed and deleted a group
         groups = clean_sandbox.api("GET", "/groups").json()["data"]
         assert [group["name"] for group in groups] == []
         assert clean_sandbox.counters()["requests"].get("POST /api/1.0/groups") == 1
+    if plugin.stem == "pm_package" and plugin.parent.name == "modules":
+        # the example promoted the process from staging to production
+        production = request.getfixturevalue("second_sandbox")
+        assert [p["name"] for p in production.api("GET", "/processes").json()["data"]] == ["Loan Request"]
     if plugin.stem == "pm_token" and plugin.parent.name == "modules":
         issued = clean_sandbox.counters()["tokens_issued"]
         assert issued.get("authorization_code") == 1 and issued.get("refresh_token") == 1

@@ -85,6 +85,7 @@ def test_modules_are_in_the_action_group(docs):
         attributes = docs[("module", name)]["doc"]["attributes"]
         assert attributes["action_group"]["membership"] == ["processmaker.core.all"]
         assert attributes["check_mode"]["support"] == "full"
+        assert (attributes["platform"]["support"], attributes["platform"]["platforms"]) == ("full", "posix"), name
     runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
     assert set(PLUGINS["module"]) <= set(runtime["action_groups"]["all"])
 

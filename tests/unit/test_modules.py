@@ -3,11 +3,24 @@ server on 127.0.0.1: check mode, changed, returns, failures, and secrets."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+
+try:
+    from ansible.module_utils.testing import patch_module_args  # ansible-core 2.19+
+except ImportError:  # ansible-core 2.17, 2.18: the classic way, the serialized args in basic._ANSIBLE_ARGS
+    from ansible.module_utils import basic
+
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        serialized = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", serialized):
+            yield
+
 from ansible_collections.processmaker.core.plugins.module_utils.pkce import (
     s256_challenge,
 )
@@ -154,6 +167,19 @@ def test_multipart_upload(server, run, tmp_path):
     assert request.headers["Content-Type"].startswith("multipart/form-data")
     assert b'name="file"; filename="process.json"' in request.body and b'{"type": "process_package"}' in request.body
     assert b'name="queue"' in request.body
+
+
+def test_upload_paths_are_expanded_like_type_path(server, run, tmp_path, monkeypatch):
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "process.json").write_text('{"type": "process_package"}')
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PM_TEST_PACKAGE", "process.json")
+    server.on("POST", "/api/1.0/processes/import", Reply(200, {"status": "ok"}))
+    result = run(pm_api, {"url": server.url, "access_token": bearer(), "method": "POST", "path": "processes/import",
+                          "files": {"file": "~/$PM_TEST_PACKAGE"}})
+    assert result["json"] == {"status": "ok"}
+    body = server.seen("POST")[0].body
+    assert b'name="file"; filename="process.json"' in body and b'{"type": "process_package"}' in body
 
 
 def test_non_json_body_returned_as_content(server, run):

@@ -13,8 +13,8 @@ from ansible_collections.processmaker.core.plugins.module_utils.options import (
     RuleSet,
     check_rules,
     connection_argument_spec,
+    explicit_from_lookup,
     explicit_from_module_args,
-    explicit_from_origins,
     infer_grant_type,
     resolve_connection,
 )
@@ -298,7 +298,8 @@ def test_explicit_from_module_args_maps_aliases_and_ignores_nulls():
     assert explicit_from_module_args(raw) == {"url", "access_token", "ca_path"}
 
 
-def test_explicit_from_lookup_origins():
-    origins = {"url": "Direct", "username": "var: pm_username", "password": "env: PM_PASSWORD",
-               "timeout": "default"}
-    assert explicit_from_origins(origins) == {"url", "username"}
+def test_explicit_from_lookup_keywords_and_variables():
+    direct = {"url": URL, "token": "abc", "password": None, "query": {"a": 1}}
+    variables = {"pm_username": "jdoe", "pm_client_id": None, "pm_timeout": 5, "other": "x"}
+    assert explicit_from_lookup(variables, direct) == {"url", "access_token", "username", "timeout"}
+    assert explicit_from_lookup(None, None) == set()

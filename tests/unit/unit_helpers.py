@@ -189,12 +189,15 @@ def make_pki(directory) -> dict:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     now = datetime.datetime.now(datetime.UTC)
 
-    def issue(name, issuer_name=None, issuer_key=None, ca=False, san=None):
+    def issue(name, issuer_name=None, issuer_key=None, ca=False, san=None, usage=None):
+        # the extensions Python 3.13's VERIFY_X509_STRICT (default in ssl.create_default_context) wants:
+        # a critical BasicConstraints and a KeyUsage on the CA, key identifiers, a SAN on the server
         key = ec.generate_private_key(ec.SECP256R1())
+        signing_key = issuer_key or key
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
         builder = (
             x509.CertificateBuilder()
@@ -205,16 +208,26 @@ def make_pki(directory) -> dict:
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=1))
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(
+                digital_signature=True, key_cert_sign=ca, crl_sign=ca, content_commitment=False,
+                key_encipherment=False, data_encipherment=False, key_agreement=not ca, encipher_only=False,
+                decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()),
+                           critical=False)
         )
+        if usage:
+            builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         if san:
             builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
-        cert = builder.sign(issuer_key or key, hashes.SHA256())
+        cert = builder.sign(signing_key, hashes.SHA256())
         return key, cert
 
     ca_key, ca_cert = issue("test CA", ca=True)
     server_key, server_cert = issue("127.0.0.1", ca_cert.subject, ca_key,
-                                    san=[x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-    client_key, client_cert = issue("ansible", ca_cert.subject, ca_key)
+                                    san=[x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
+                                    usage=ExtendedKeyUsageOID.SERVER_AUTH)
+    client_key, client_cert = issue("ansible", ca_cert.subject, ca_key, usage=ExtendedKeyUsageOID.CLIENT_AUTH)
     paths = {}
     for label, key, cert in (("ca", ca_key, ca_cert), ("server", server_key, server_cert),
                              ("client", client_key, client_cert)):
