@@ -7,12 +7,16 @@ joined with commas (a string, even for one id) or, when nothing is assigned, the
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from ..http import ValidationFailed
+from ..http import Context, ValidationFailed
 from ..store import Store
-from ..validation import MESSAGES, Validator, format_message
+from ..validation import MESSAGES, Validator, format_message, taken, validate
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -133,3 +137,14 @@ class CategoryExists:
 def category_ids_from_input(value: Any) -> list[int]:
     """The validated input as integer ids, in the order given."""
     return [int(part) for part in split_ids(value) if part.lstrip("-").isdigit()]
+
+
+def save_asset(ctx: Context, body: dict[str, Any], rules: Any, unique_field: str, write: Callable[[], T]) -> T:
+    """Validate and write in one transaction: the unique rule and the UNIQUE index then agree, and a
+    writer that loses a race gets the same 422 "has already been taken" as a plain duplicate."""
+    try:
+        with ctx.store.transaction():
+            validate(body, rules, store=ctx.store)
+            return write()
+    except sqlite3.IntegrityError as error:
+        raise taken(unique_field) from error

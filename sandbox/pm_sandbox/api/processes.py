@@ -7,7 +7,6 @@ load fails a create (422) but is only recorded in ``warnings`` on update.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -15,13 +14,14 @@ from werkzeug.wrappers import Response
 from ..http import Context, HttpError, Router, empty_response, json_response
 from ..security import new_uuid
 from ..store import Store, db_timestamp
-from ..validation import RuleSet, Unique, taken, validate
+from ..validation import RuleSet, Unique, validate
 from . import authz, bpmn
 from .asset_categories import (
     PROCESS,
     CategoryExists,
     category_attribute,
     category_ids_from_input,
+    save_asset,
     sync_categories,
 )
 from .categories import serialize_category
@@ -250,14 +250,14 @@ def store(ctx: Context) -> Response:
     values = process_values(body, None)
     values.update(bpmn_columns(definition))
     values.update(uuid=new_uuid(), user_id=ctx.user["id"] if ctx.user else None, created_at=now, updated_at=now)
-    try:
-        with ctx.store.transaction():
-            validate(body, rules, store=ctx.store)
-            process_id = ctx.store.insert("processes", values)
-            if "process_category_id" in body:
-                sync_categories(ctx.store, PROCESS, process_id, category_ids_from_input(body["process_category_id"]))
-    except sqlite3.IntegrityError as error:
-        raise taken("name") from error
+
+    def write() -> int:
+        process_id = ctx.store.insert("processes", values)
+        if "process_category_id" in body:
+            sync_categories(ctx.store, PROCESS, process_id, category_ids_from_input(body["process_category_id"]))
+        return process_id
+
+    process_id = save_asset(ctx, body, rules, "name", write)
     return _reread(ctx, process_id, 201)
 
 
@@ -280,14 +280,13 @@ def update(ctx: Context) -> Response:
     values = dirty(process, values, {**COLUMNS, **STORED_ONLY})
     if values:  # like Eloquent, a save without changes writes nothing and keeps updated_at
         values.update(updated_at=db_timestamp(), updated_by=ctx.user["id"] if ctx.user else None)
-    try:
-        with ctx.store.transaction():
-            validate(body, rules, store=ctx.store)
-            ctx.store.update("processes", process["id"], values)
-            if "process_category_id" in body and values.get("process_category_id") is not None:
-                sync_categories(ctx.store, PROCESS, process["id"], category_ids_from_input(body["process_category_id"]))
-    except sqlite3.IntegrityError as error:
-        raise taken("name") from error
+
+    def write() -> None:
+        ctx.store.update("processes", process["id"], values)
+        if "process_category_id" in body and values.get("process_category_id") is not None:
+            sync_categories(ctx.store, PROCESS, process["id"], category_ids_from_input(body["process_category_id"]))
+
+    save_asset(ctx, body, rules, "name", write)
     return _reread(ctx, process["id"], 200)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -10,7 +9,7 @@ from werkzeug.wrappers import Response
 from ..http import Context, HttpError, Router, empty_response, json_response
 from ..security import new_uuid
 from ..store import Store, db_timestamp
-from ..validation import RuleSet, Unique, taken, validate
+from ..validation import RuleSet, Unique, validate
 from . import authz
 from .asset_categories import (
     SCREEN,
@@ -19,6 +18,7 @@ from .asset_categories import (
     category_ids_from_input,
     is_empty,
     require_category,
+    save_asset,
     sync_categories,
     unassign_all,
 )
@@ -128,13 +128,13 @@ def store(ctx: Context) -> Response:
     now = db_timestamp()
     values = screen_values(body)
     values.update(uuid=new_uuid(), created_at=now, updated_at=now)
-    try:
-        with ctx.store.transaction():
-            validate(body, rules, store=ctx.store)
-            screen_id = ctx.store.insert("screens", values)
-            _save_categories(ctx, screen_id, body)
-    except sqlite3.IntegrityError as error:
-        raise taken("title") from error
+
+    def write() -> int:
+        screen_id = ctx.store.insert("screens", values)
+        _save_categories(ctx, screen_id, body)
+        return screen_id
+
+    screen_id = save_asset(ctx, body, rules, "title", write)
     row = ctx.store.one(SCREEN_BY_ID, (screen_id,))
     assert row is not None
     return json_response(serialize_screen(ctx.store, row), 201)
@@ -149,13 +149,12 @@ def update(ctx: Context) -> Response:
     values = dirty(screen, screen_values(body), COLUMNS)
     if values:  # like Eloquent, a save without changes writes nothing and keeps updated_at
         values["updated_at"] = db_timestamp()
-    try:
-        with ctx.store.transaction():
-            validate(body, rules, store=ctx.store)
-            ctx.store.update("screens", screen["id"], values)
-            _save_categories(ctx, screen["id"], body)
-    except sqlite3.IntegrityError as error:
-        raise taken("title") from error
+
+    def write() -> None:
+        ctx.store.update("screens", screen["id"], values)
+        _save_categories(ctx, screen["id"], body)
+
+    save_asset(ctx, body, rules, "title", write)
     return empty_response(204)
 
 

@@ -6,7 +6,6 @@ installation with the usual executor packages would (``config('script-runners')`
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -14,7 +13,7 @@ from werkzeug.wrappers import Response
 from ..http import Context, Router, empty_response, json_response
 from ..security import new_uuid
 from ..store import Store, db_timestamp
-from ..validation import RuleSet, Unique, taken, validate
+from ..validation import RuleSet, Unique, validate
 from . import authz
 from .asset_categories import (
     SCRIPT,
@@ -23,6 +22,7 @@ from .asset_categories import (
     category_ids_from_input,
     is_empty,
     require_category,
+    save_asset,
     sync_categories,
     unassign_all,
 )
@@ -149,13 +149,13 @@ def store(ctx: Context) -> Response:
     now = db_timestamp()
     values = script_values(body)
     values.update(uuid=new_uuid(), created_at=now, updated_at=now)
-    try:
-        with ctx.store.transaction():
-            validate(body, rules, store=ctx.store)
-            script_id = ctx.store.insert("scripts", values)
-            _save_categories(ctx, script_id, body)
-    except sqlite3.IntegrityError as error:
-        raise taken("title") from error
+
+    def write() -> int:
+        script_id = ctx.store.insert("scripts", values)
+        _save_categories(ctx, script_id, body)
+        return script_id
+
+    script_id = save_asset(ctx, body, rules, "title", write)
     row = ctx.store.one(SCRIPT_BY_ID, (script_id,))
     assert row is not None
     return json_response(serialize_script(ctx.store, row), 201)
@@ -170,13 +170,12 @@ def update(ctx: Context) -> Response:
     values = dirty(script, script_values(body), COLUMNS)
     if values:  # like Eloquent, a save without changes writes nothing and keeps updated_at
         values["updated_at"] = db_timestamp()
-    try:
-        with ctx.store.transaction():
-            validate(body, rules, store=ctx.store)
-            ctx.store.update("scripts", script["id"], values)
-            _save_categories(ctx, script["id"], body)
-    except sqlite3.IntegrityError as error:
-        raise taken("title") from error
+
+    def write() -> None:
+        ctx.store.update("scripts", script["id"], values)
+        _save_categories(ctx, script["id"], body)
+
+    save_asset(ctx, body, rules, "title", write)
     return empty_response(204)
 
 
