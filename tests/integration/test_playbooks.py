@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from approve_in_browser import approve
 from pm_integration import (
     REPO_ROOT,
@@ -127,6 +128,31 @@ def test_demo_playbook_runs_every_flow(pb: Runner, clean_sandbox: SandboxProcess
     issued = clean_sandbox.counters()["tokens_issued"]
     assert issued["authorization_code"] == 1
     assert issued["personal_access"] == 1
+    # 5. the configure role applied the example configuration once; the second pass wrote nothing
+    assert "second run: changed=False (2 users, 3 memberships unchanged)" in run.stdout, run.tail()
+    assert_demo_configuration(clean_sandbox)
+
+
+def assert_demo_configuration(sandbox: SandboxProcess) -> None:
+    """The server holds playbooks/configure.yml's configuration, once."""
+    def names(path: str, key: str = "name") -> list[str]:
+        return sorted(item[key] for item in sandbox.api("GET", path, params={"per_page": 1000}).json()["data"])
+
+    assert names("/users", "username") == ["admin", "ci-pipeline", "jdoe", "rroe"]
+    assert names("/groups") == ["Finance team", "Managers"]
+    assert names("/process_categories") == ["Finance", "Human Resources"]
+    assert names("/environment_variables") == ["erp_api_key"]
+    members = sandbox.api("GET", "/group_members", params={"per_page": 1000}).json()["data"]
+    assert len(members) == 3
+    setting = sandbox.api("GET", "/settings", params={"filter": "session.lifetime"}).json()["data"]
+    assert [str(item["config"]) for item in setting if item["key"] == "session.lifetime"] == ["60"]
+    writes = {route: count for route, count in sandbox.counters()["requests"].items()
+              if route.split()[0] in ("POST", "PUT", "DELETE") and "/api/1.0/" in route and "tokens" not in route}
+    # one write per object: 2 categories, 1 variable, 2 groups, 2 users (+ pat.yml's ci-pipeline),
+    # 3 memberships, 1 setting
+    assert writes == {"POST /api/1.0/process_categories": 2, "POST /api/1.0/environment_variables": 1,
+                      "POST /api/1.0/groups": 2, "POST /api/1.0/users": 3, "POST /api/1.0/group_members": 3,
+                      "PUT /api/1.0/settings/{setting}": 1}, writes
 
 
 
@@ -145,10 +171,14 @@ def test_make_demo(leak_guard: LeakGuard) -> None:
     leak_guard.add(creds["operator_key"], "demo operator key")
     for client in ("password_client", "authorization_code_client", "personal_access_client"):
         leak_guard.add(creds[client]["client_secret"], f"demo {client} secret")
+    demo_vars = yaml.safe_load((PLAYBOOKS / "configure.yml").read_text())[0]["vars"]
+    leak_guard.add(demo_vars["demo_initial_password"], "configure demo users' password")
+    leak_guard.add(demo_vars["demo_erp_api_key"], "configure demo environment variable value")
     assert run.returncode == 0, run.tail()
     for text in ("Password grant: got a Bearer token", "Authorization code grant: got a Bearer token",
                  "state checked", "The token acts as ci-pipeline", "the API now answers 401",
-                 "pm_token lookup: GET /users answered 200", "==> pm_sandbox stopped"):
+                 "pm_token lookup: GET /users answered 200", "users 2 created",
+                 "second run: changed=False (2 users, 3 memberships unchanged)", "==> pm_sandbox stopped"):
         assert text in run.stdout
     issued = re.search(r"tokens issued: (\d+) \((.*)\)", run.stdout)
     assert issued and "authorization_code: 1" in issued.group(2) and "personal_access: 1" in issued.group(2)

@@ -114,7 +114,7 @@ def test_configure_second_run_only_lists(pb: Runner, clean_sandbox: SandboxProce
     first, first_counters, second, counters = configure_twice(pb, clean_sandbox, config_file)
 
     # the first run created everything, one request per object
-    assert first.recap()["changed"] == 3, first.tail()
+    assert first.recap()["changed"] == 1, first.tail()  # one pm_resource task for every kind
     assert served(first_counters, "POST /api/1.0/users") == USERS
     assert served(first_counters, "POST /api/1.0/groups") == groups
     assert served(first_counters, "POST /api/1.0/group_members") == members
@@ -127,21 +127,21 @@ def test_configure_second_run_only_lists(pb: Runner, clean_sandbox: SandboxProce
     writes = {route: n for route, n in requests.items() if route.split()[0] in WRITES and route != "POST /oauth/token"}
     assert writes == {}, writes
     assert requests.get("POST /oauth/token") == 1  # one login for the whole run (the token role)
-    # Each pm_resource task (one kind) lists each collection it reads once, in pages of per_page:
-    # users (kind users; and kind group_members, to resolve usernames), deleted users (kind users, to
-    # restore rather than recreate), groups (kinds groups and group_members), memberships.
+    # The role's one pm_resource task lists each collection once, in pages of per_page: users (also
+    # used to resolve the memberships' usernames), deleted users (to restore rather than recreate),
+    # groups, memberships: at most ceil(N / per_page) list requests per kind.
     budget = {
-        "GET /api/1.0/users": 2 * pages(users_on_server),
+        "GET /api/1.0/users": pages(users_on_server),
         "GET /api/1.0/deleted_users": pages(0),
-        "GET /api/1.0/groups": 2 * pages(groups),
+        "GET /api/1.0/groups": pages(groups),
         "GET /api/1.0/group_members": pages(members),
     }
     reads = {route: n for route, n in requests.items() if route.startswith("GET ")}
     assert set(reads) <= set(budget), f"unexpected requests: {sorted(set(reads) - set(budget))}"
     for route, most in budget.items():
         assert reads.get(route, 0) <= most, f"{route}: {reads.get(route)} requests, at most {most} expected"
-    # and per kind: the users list is read by two kinds, so each read it in at most ceil(N/per_page) pages
-    assert reads["GET /api/1.0/users"] <= 2 * math.ceil(users_on_server / PER_PAGE)
+    assert reads["GET /api/1.0/users"] == math.ceil(users_on_server / PER_PAGE)
+    assert reads["GET /api/1.0/groups"] == math.ceil(groups / PER_PAGE)
     assert sum(requests.values()) == 1 + sum(reads.values())
 
 
@@ -166,7 +166,11 @@ def test_configure_check_mode_predicts_and_writes_nothing(pb: Runner, clean_sand
     pb.guard.add(BENCH_PASSWORD, "the users' password")
     run = ok(pb.run(REPO_ROOT / "bench" / "configure.yml", extra_vars={"bench_config_file": str(config_file)},
                     args=["--check", "--diff"]))
-    assert run.recap()["changed"] == 3, run.tail()  # groups, users and memberships would change
+    assert run.recap()["changed"] == 1, run.tail()  # the one pm_resource task would change things
+    # the diff predicts each object (keyed "kind: identity"); the password shows masked only
+    for key in ("groups: bench-group-000", "users: bench-user-00011", "group_members: bench-group-000/user:bench-user-00000"):
+        assert key in run.stdout, (key, run.tail())
+    assert '"password": "********"' in run.stdout, run.tail()
     requests = clean_sandbox.counters()["requests"]
     assert [route for route in requests if not route.startswith("GET ") and route != "POST /oauth/token"] == []
     assert clean_sandbox.api("GET", "/users", params={"per_page": 1}).json()["meta"]["total"] == 1
