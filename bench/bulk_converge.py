@@ -10,7 +10,7 @@ to change. Prints wall time, requests per kind (the sandbox's own counters) and 
 
 The configuration (bench/bulk_data.py): N users, max(5, N // 20) groups, one membership per user.
 (a) is bench/configure.yml: the token role (one login), then the configure role (one pm_resource task
-per kind: a few list pages, then only the writes needed, 8 at a time). (b) is bench/uri_loop.yml:
+for every kind: a list page or two per kind, then only the writes needed, 8 at a time). (b) is bench/uri_loop.yml:
 a token by uri, then for each group, user and membership a GET that looks it up (filter) and a POST
 when it is missing, one task per step looping over the items, as ProcessMaker's guide (Step 4: plain
 requests with a bearer token) and a careful Ansible user would have it.
