@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt sandbox/pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-unit test-sandbox test-integration bench lint-py clean lint docs
+.PHONY: help setup demo test test-unit test-sandbox test-integration test-faults bench lint-py clean lint docs
 
 help:
 	@echo "make demo   - start a local pm_sandbox, run playbooks/demo.yml against it, stop it"
 	@echo "make test   - set up and run every test (unit, sandbox, integration)"
+	@echo "make test-faults - the reliability scenarios: faults, latency, races (tests/faults)"
 	@echo "make bench  - run the benchmarks in bench/ and print their figures"
 	@echo "make setup  - create $(VENV) with everything the tests and the demo need"
 	@echo "make docs   - build the documentation site into docs/_build/html"
@@ -38,6 +39,10 @@ test-sandbox: setup
 
 test-integration: setup
 	$(PY) -m pytest $(PYTEST_ARGS) tests/integration
+
+# Slower scenarios with injected faults and latency (docs/reliability.md); .ci/run runs them too.
+test-faults: setup
+	$(PY) -m pytest $(PYTEST_ARGS) tests/faults
 
 lint-py: setup
 	$(VENV)/bin/ruff check plugins sandbox tests tools bench

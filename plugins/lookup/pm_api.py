@@ -75,6 +75,7 @@ _raw:
 """
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.common.validation import check_type_bool
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
@@ -96,6 +97,12 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         if not terms:
             raise AnsibleError("processmaker.core.pm_api needs at least one API path")
+        if kwargs.get("all_pages") is not None:  # Ansible reads a lookup's bool loosely: "maybe" would be false
+            try:
+                check_type_bool(kwargs["all_pages"])
+            except TypeError:
+                raise AnsibleError(f"processmaker.core.pm_api: all_pages must be true or false, not"
+                                   f" {kwargs['all_pages']!r}") from None
         var_options = lookup_variables(self, variables)
         self.set_options(var_options=var_options, direct=kwargs)
         try:
@@ -107,6 +114,9 @@ class LookupModule(LookupBase):
                                " with the processmaker.core.pm_token module and pass it as access_token")
         query = self.get_option("query") or {}
         all_pages = self.get_option("all_pages")
+        if (self.get_option("max_items") or 0) < 0:
+            raise AnsibleError(f"processmaker.core.pm_api: max_items must be 0 (no limit) or more, not"
+                               f" {self.get_option('max_items')}")
         max_items = self.get_option("max_items") or None
         client = client_for_lookup(self, options, warn=display.warning)
         results = []

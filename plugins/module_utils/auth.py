@@ -16,6 +16,7 @@ from typing import Any
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
     error_from_response,
+    not_json,
     parse_json_body,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.options import (
@@ -57,15 +58,41 @@ class TokenEndpoint:
             raise error_from_response(
                 response.status_code, response.headers.get("Content-Type", ""), response.content,
                 method="POST", url=self.url, token_endpoint=True, grant=grant_type, attempts=attempts,
+                retry_limit=getattr(response, "retry_limit", None),
             )
         payload, ok = parse_json_body(response.content)
-        if not ok or not isinstance(payload, dict) or not payload.get("access_token"):
-            raise ProcessMakerError(
-                f"the token endpoint answered HTTP {response.status_code} without an access_token",
-                status=response.status_code, code="invalid_token_response", method="POST", url=self.url,
-                hint="Check token_url: it must be the OAuth 2.0 token endpoint", attempts=attempts,
-            )
-        return Token.from_response(payload, grant_type=grant_type, requested_scope=self.scope)
+        problem = None
+        if not ok:
+            problem = not_json(response.headers.get("Content-Type", ""), response.content)
+        elif not isinstance(payload, dict) or not payload.get("access_token"):
+            problem = f"the token endpoint answered HTTP {response.status_code} without an access_token"
+        else:
+            try:
+                return Token.from_response(payload, grant_type=grant_type, requested_scope=self.scope)
+            except ValueError as error:
+                problem = str(error)
+        raise ProcessMakerError(
+            problem, status=response.status_code, code="invalid_token_response", method="POST", url=self.url,
+            hint="Check token_url: it must be the OAuth 2.0 token endpoint", attempts=attempts,
+        )
+
+
+# Failures after which the server may have carried out the request although no good answer came.
+_MAY_HAVE_LANDED_STATUSES = frozenset((500, 502, 503, 504))
+_MAY_HAVE_LANDED_CODES = frozenset(("connection_dropped", "timed_out", "corrupt_response"))
+
+
+def answer_lost(error: ProcessMakerError) -> bool:
+    """Whether the server may have carried out the request although no good answer came back."""
+    return error.status in _MAY_HAVE_LANDED_STATUSES or error.code in _MAY_HAVE_LANDED_CODES
+
+
+def not_repeated(error: ProcessMakerError, what: str, then: str) -> ProcessMakerError:
+    """A single-use credential was sent once and the answer lost: say why it was not sent again."""
+    if answer_lost(error):
+        error.hint = (f"Not repeated: the server may have used the {what} (single use) before the answer"
+                      f" was lost; run the task once more, and {then}")
+    return error
 
 
 class AuthStrategy:
@@ -117,7 +144,12 @@ class RefreshTokenGrant(AuthStrategy):
 
     def obtain(self) -> Token:
         # not safe to repeat blindly: a lost answer means the refresh token is already spent
-        token = self.endpoint.request("refresh_token", {"refresh_token": self._refresh_token}, safe_to_retry=False)
+        try:
+            token = self.endpoint.request("refresh_token", {"refresh_token": self._refresh_token},
+                                          safe_to_retry=False)
+        except ProcessMakerError as error:
+            raise not_repeated(error, "refresh token", "if it is then refused as spent, get a new token with the"
+                               " original grant") from None
         if token.refresh_token:
             self._refresh_token = token.refresh_token
         return token
@@ -144,11 +176,14 @@ class AuthorizationCodeGrant(AuthStrategy):
                 hint="Start the authorization code flow again",
             )
         self._used = True
-        return self.endpoint.request(
-            "authorization_code",
-            {"code": self._code, "redirect_uri": self.redirect_uri, "code_verifier": self._code_verifier},
-            safe_to_retry=False,
-        )
+        try:
+            return self.endpoint.request(
+                "authorization_code",
+                {"code": self._code, "redirect_uri": self.redirect_uri, "code_verifier": self._code_verifier},
+                safe_to_retry=False,
+            )
+        except ProcessMakerError as error:
+            raise not_repeated(error, "authorization code", "if it is then refused, start the flow again") from None
 
 
 class StaticToken(AuthStrategy):
@@ -219,9 +254,10 @@ class Authenticator:
                 return RefreshTokenGrant(self.endpoint, token.refresh_token).obtain()
             except ProcessMakerError as error:
                 if not (self.strategy.repeatable and self.strategy.grant_type != "refresh_token"
-                        and error.code in STALE_GRANT_CODES):
+                        and (error.code in STALE_GRANT_CODES or answer_lost(error))):
                     raise
-                # the refresh token is spent or revoked; the original grant still works
+                # the refresh token is spent or revoked, or its answer was lost (so it may be spent):
+                # the original grant (a password, client credentials) still works and is safe to repeat
         return self.strategy.obtain()
 
 

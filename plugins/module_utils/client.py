@@ -26,6 +26,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.auth import (
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
     error_from_response,
+    not_json,
     parse_json_body,
     redact_url,
 )
@@ -44,6 +45,9 @@ from ansible_collections.processmaker.core.plugins.module_utils.transport import
 )
 
 _UNSET = object()
+
+INSECURE_WARNING = ("validate_certs is false: the server's certificate is not verified"
+                    " (set ca_path to trust a private CA)")
 
 
 class ApiResponse:
@@ -110,10 +114,15 @@ class ProcessMakerClient:
         ``code_flow`` (code, redirect_uri, code_verifier) is for the authorization_code grant.
         """
         values = options.values
+        tls = options.requests_tls()
+        if tls["verify"] is False and warn is not None and any(
+            endpoint.lower().startswith("https:") for endpoint in (options.base_url, options.token_endpoint)
+        ):
+            warn(INSECURE_WARNING)  # once per task or lookup: each builds one client
         transport = HttpTransport(
             policy=RetryPolicy.from_options(values),
             timeout=values.get("timeout") or 30.0,
-            tls=options.requests_tls(),
+            tls=tls,
             warn=warn,
             secrets=options.secret_values(),
             session=session,
@@ -131,7 +140,14 @@ class ProcessMakerClient:
         point at the same server (the token is never sent elsewhere)."""
         base = self.options.base_url
         if path.startswith(("http://", "https://")):
-            own, other = urlsplit(base), urlsplit(path)
+            try:
+                own, other = urlsplit(base), urlsplit(path)
+                other.port  # noqa: B018 - raises ValueError for a port that is no number
+            except ValueError as error:
+                raise ProcessMakerError(
+                    f"path is not a valid URL ({error})", code="bad_path", hint="Give a path relative to api_path,"
+                    f" or a URL on {base}",
+                ) from None
             if (own.scheme, own.netloc) != (other.scheme, other.netloc):
                 raise ProcessMakerError(
                     f"refusing to send the access token to {redact_url(path)}", code="foreign_url", url=path,
@@ -206,7 +222,7 @@ class ProcessMakerClient:
             body = raw.content
             raise error_from_response(
                 status, raw.headers.get("Content-Type", ""), body, method=method, url=raw.url or url,
-                attempts=attempts,
+                attempts=attempts, retry_limit=getattr(raw, "retry_limit", None),
             )
         if stream:
             raw.elapsed_seconds = elapsed
@@ -216,7 +232,7 @@ class ProcessMakerClient:
                                raw.headers.get("Content-Type", ""))
         if declares_json(raw) and raw.content and not response.is_json:
             raise ProcessMakerError(
-                f"the response body is not valid JSON ({len(raw.content)} bytes, truncated or corrupt)",
+                not_json(raw.headers.get("Content-Type", ""), raw.content),
                 status=status, code="corrupt_response", method=method, url=url, attempts=attempts,
                 hint="A proxy or the server sent a broken answer; retry later",
             )
@@ -241,7 +257,14 @@ class ProcessMakerClient:
         query = dict(query or {})
         if "per_page" not in query:
             query["per_page"] = per_page or DEFAULT_PER_PAGE
-        start_page = int(query.pop("page", 1) or 1)
+        page = query.pop("page", 1) or 1
+        try:
+            start_page = int(page)
+        except (TypeError, ValueError):
+            raise ProcessMakerError(
+                f"query page must be a whole number, not {page!r}", code="bad_query", method="GET",
+                url=self.url_for(path), hint="Set query.page to the first page to fetch (1 by default)",
+            ) from None
 
         def fetch(page: int) -> ApiResponse:
             return self.get(path, query=dict(query, page=start_page + page - 1), **kwargs)

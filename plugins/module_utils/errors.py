@@ -49,6 +49,7 @@ class ProcessMakerError(Exception):
         hint: str | None = None,
         attempts: int = 1,
         retry_after: float | None = None,
+        retry_limit: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -60,6 +61,8 @@ class ProcessMakerError(Exception):
         self.hint = hint
         self.attempts = attempts
         self.retry_after = retry_after
+        # which bound ended the retries ("retries=3 reached", "retry_max_time=60s reached"), if one did
+        self.retry_limit = retry_limit
 
     def __str__(self) -> str:
         return self.one_line()
@@ -71,9 +74,13 @@ class ProcessMakerError(Exception):
         else:
             outcome = "failed"
         if self.attempts > 1:
-            outcome += f" after {self.attempts} attempts"
+            retries = self.attempts - 1
+            outcome += f" after {self.attempts} attempts ({retries} {'retry' if retries == 1 else 'retries'}"
+            outcome += f", {self.retry_limit})" if self.retry_limit else ")"
+        elif self.retry_limit:
+            outcome += f" (not retried, {self.retry_limit})"
         said = self.message
-        if self.code and self.code not in said:
+        if self.code and self.code not in said and self.code.replace("_", " ") not in said:
             said = f"{self.code}: {said}"
         if self.field_errors:
             fields = "; ".join(
@@ -170,6 +177,23 @@ def is_html(content_type: str, body: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html"))
 
 
+def not_json(content_type: str, body: bytes) -> str:
+    """What came instead of the JSON a 2xx answer should carry (never quotes the body: a broken
+    or form-encoded token response would leak part of a token)."""
+    if not body or not body.strip():
+        return "the server sent an empty response body instead of JSON"
+    if is_html(content_type, body):
+        summary = _html_summary(body.decode("utf-8", "replace"))
+        return f"the server sent an HTML page instead of JSON ({summary}), probably from a proxy or a login page"
+    if "json" in (content_type or "").lower() or body.lstrip()[:1] in (b"{", b"["):
+        return f"the response body is not valid JSON ({len(body)} bytes, truncated or corrupt)"
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"the server sent {len(body)} bytes of binary data instead of JSON"
+    return f"the server sent {len(body)} bytes of text instead of JSON"
+
+
 def describe_body(status: int, content_type: str, body: bytes) -> tuple:
     """(code, message, field_errors) from any error body."""
     if not body or not body.strip():
@@ -183,7 +207,7 @@ def describe_body(status: int, content_type: str, body: bytes) -> tuple:
         return None, _short(json.dumps(parsed)), {}
     if is_html(content_type, body):
         summary = _html_summary(body.decode("utf-8", "replace"))
-        return None, f"the server sent an HTML page ({summary})", {}
+        return None, f"the server sent an HTML page instead of JSON ({summary})", {}
     if "json" in (content_type or "").lower() or body.lstrip()[:1] in (b"{", b"["):
         # never quote a broken JSON body: a truncated token response would leak part of a token
         return None, f"the response body is not valid JSON ({len(body)} bytes, truncated or corrupt)", {}
@@ -295,6 +319,7 @@ def error_from_response(
     grant: str | None = None,
     attempts: int = 1,
     retry_after: float | None = None,
+    retry_limit: str | None = None,
 ) -> ProcessMakerError:
     code, message, field_errors = describe_body(status, content_type, body)
     return ProcessMakerError(
@@ -307,7 +332,22 @@ def error_from_response(
         hint=hint_for(status, code, token_endpoint=token_endpoint, grant=grant),
         attempts=attempts,
         retry_after=retry_after,
+        retry_limit=retry_limit,
     )
+
+
+# TLS alerts a server sends about the client's certificate (missing, unknown CA, rejected)
+_CLIENT_CERT_ALERT = re.compile(
+    r"alert[ _](certificate[ _]required|bad[ _]certificate|unknown[ _]ca|certificate[ _]unknown"
+    r"|certificate[ _]expired|certificate[ _]revoked|unsupported[ _]certificate)"
+)
+
+# "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)"
+_OPENSSL_REASON = re.compile(r"(\[SSL: \w+\].*?)(?: \(_ssl\.c:\d+\)|['\"]\)|$)")
+
+
+# What requests/urllib3 say when the server (or a proxy) closes the connection instead of answering
+_DROPPED = ("remotedisconnected", "connection aborted", "connectionreseterror", "connection reset by peer")
 
 
 def connection_error(exc: BaseException, *, method: str, url: str, attempts: int = 1) -> ProcessMakerError:
@@ -315,18 +355,35 @@ def connection_error(exc: BaseException, *, method: str, url: str, attempts: int
     name = type(exc).__name__
     text = str(exc)
     lowered = (name + " " + text).lower()
-    if "ssl" in lowered or "certificate" in lowered:
+    if _CLIENT_CERT_ALERT.search(lowered):
+        # the server's TLS alert: it wants a client certificate, or does not accept the one sent
+        hint = ("The server requires a client certificate it trusts (mutual TLS): set client_cert and"
+                " client_key")
+        summary = "TLS error"
+    elif "ssl" in lowered or "certificate" in lowered:
         hint = "Check the server certificate: set ca_path to the CA that signed it (validate_certs=false only in tests)"
         summary = "TLS error"
     elif "timeout" in lowered or "timed out" in lowered:
         hint = "The server did not answer in time; raise timeout or check the server"
         summary = "timed out"
+    elif any(word in lowered for word in _DROPPED):
+        # connected, sent, and the connection closed without an answer: the server may have acted
+        hint = ("The server (or a proxy in front of it) closed the connection without answering; check its logs"
+                " and retry later")
+        summary = "connection dropped"
     else:
         hint = "Check url and that the server is reachable from where the task runs"
         summary = "connection error"
     # Exception texts from urllib3 repeat the URL (with its query); keep only the reason.
     reason = re.sub(r"https?://\S+", "<url>", text)
     reason = re.sub(r"\(Caused by ", "(", reason)
+    if name == "InvalidHeader":  # requests quotes the header, a token included: keep only what is wrong
+        reason = reason.split(":")[0]
+        hint = "Header values and tokens must be one line of text; check headers and access_token"
+        summary = "invalid header"
+    openssl = _OPENSSL_REASON.search(text)
+    if summary == "TLS error" and openssl:  # what OpenSSL said, not urllib3's wrapping of it
+        reason = openssl.group(1).strip().rstrip(".")
     return ProcessMakerError(
         f"{summary} ({name}: {_short(reason)})",
         code=summary.replace(" ", "_"),

@@ -12,7 +12,9 @@ a plan's writes with a bounded thread pool.
 Writes share the module's client: its authenticator is put behind a lock (one token renewal for
 every worker) and its connection pool is sized to the workers. A create whose answer was lost (a
 5xx or a dropped connection after the server may have acted) is never simply sent again: the item
-is looked up by its identity first, and adopted when it landed. Never a duplicate.
+is looked up by its identity first, and adopted when it landed. A create refused because its
+identity is taken (HTTP 422 on the username or name: another play created the object since this
+task listed the kind) is looked up and adopted too. Never a duplicate, and no failure for a race.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ DEFAULT_CONCURRENCY = 8
 DEFAULT_PER_PAGE = 1000
 # HTTP statuses after which a POST may have been carried out although its answer was an error.
 LANDED_STATUSES = frozenset((500, 502, 503, 504))
-LANDED_CODES = frozenset(("connection_error", "timed_out", "corrupt_response"))
+LANDED_CODES = frozenset(("connection_error", "connection_dropped", "timed_out", "corrupt_response"))
 
 
 class _LockedAuthenticator:
@@ -80,6 +82,12 @@ def share_client(client: Any, concurrency: int) -> Any:
     return client
 
 
+def taken_by_identity(error: ProcessMakerError, kind: Kind | None = None) -> bool:
+    """Whether a create was refused because its identity (a username, a name) is taken: someone else
+    (a play running at the same time) created the object after this task listed the kind."""
+    return error.status == 422 and kind is not None and any(name in error.field_errors for name in kind.identity)
+
+
 def may_have_landed(error: ProcessMakerError, kind: Kind | None = None) -> bool:
     """Whether a failed create may nevertheless have created the object."""
     if error.status in LANDED_STATUSES or error.code in LANDED_CODES:
@@ -109,7 +117,7 @@ class Inventory:
         if path not in self.cache:
             pages = self.client.paginate(path, per_page=self.per_page, max_items=self.max_items)
             self.requests += max(1, pages.pages)
-            self.cache[path] = [item for item in pages.items if isinstance(item, Mapping)]
+            self.cache[path] = [item for item in listed_items(self.client, path, pages) if isinstance(item, Mapping)]
         return self.cache[path]
 
     def load(self, kind: Kind, extra: Iterable[str] = ()) -> dict:
@@ -132,6 +140,19 @@ class Inventory:
                     deleted[:] = [item for item in deleted if str(item.get("id")) != str(action.id)]
             elif action.op == "delete":
                 listed[:] = [item for item in listed if str(item.get("id")) != str(action.id)]
+
+
+def listed_items(client: Any, path: str, pages: Any) -> list:
+    """The items of a listing; an answer that is no ``{data, meta}`` page is an error, never "nothing
+    there" (that would plan creates for everything, or send a lost create again)."""
+    if not pages.paginated:
+        last = pages.last_response
+        raise ProcessMakerError(
+            "the answer is not a {data, meta} list page", status=getattr(last, "status", None), method="GET",
+            url=getattr(last, "url", None) or client.url_for(path), code="bad_page",
+            hint="Check url and api_path: the answer did not come from ProcessMaker's API",
+        )
+    return pages.items
 
 
 def _raw_identity(kind: Kind, action: Action, refs: Mapping | None) -> dict:
@@ -181,7 +202,7 @@ class Executor:
         path, query = kind.lookup(action.values, refs)
         self._count("lookup")
         pages = self.client.paginate(path, query=query, per_page=self.per_page)
-        for raw in pages.items:
+        for raw in listed_items(self.client, path, pages):
             if isinstance(raw, Mapping) and kind.matches(raw, action.values, refs):
                 return raw.get("id")
         return None
@@ -189,14 +210,28 @@ class Executor:
     def _create(self, kind: Kind, action: Action, refs: Mapping | None) -> Outcome:
         body = kind.create_body(action.values, refs)
         retried = 0
+        sent_before = 0  # attempts of the earlier sends of this create, for the error message
         while True:
             try:
                 self._count("write")
                 response = self.client.post(kind.path, json=body, expected_status=kind.create_status,
                                             safe_to_retry=True if kind.create_idempotent else None)
             except ProcessMakerError as error:
-                if retried >= self.create_retries or not may_have_landed(error, kind):
+                if taken_by_identity(error, kind):
+                    # created since the listing (by a concurrent play, or by our own first attempt
+                    # before a repeat): find it and adopt it; not found (a soft-deleted user holds
+                    # the name, say), the server's refusal stands
+                    found = self._lookup(kind, action, refs)
+                    if found is not None:
+                        return Outcome(found, adopted=True, attempts=retried + 1)
                     raise
+                if retried >= self.create_retries or not may_have_landed(error, kind):
+                    if retried:  # the message counts every send of this create and names the bound
+                        error.attempts += sent_before
+                        if retried >= self.create_retries:
+                            error.retry_limit = f"retries={self.create_retries} reached"
+                    raise
+                sent_before += error.attempts
                 retried += 1
                 found = self._lookup(kind, action, refs)  # did it land? then it is ours: never a duplicate
                 if found is not None:
@@ -206,8 +241,10 @@ class Executor:
             created = response.json
             if isinstance(created, Mapping) and created.get("id") is not None:
                 return Outcome(created["id"], attempts=retried + 1)
-            # 201 [] (a membership that exists) or a body without the object: find its id
-            return Outcome(self._lookup(kind, action, refs), attempts=retried + 1)
+            # 201 [] is a membership that exists already (another play, or our own lost first attempt,
+            # made it since the listing): nothing was created, it is adopted; any other body without
+            # the object: find its id
+            return Outcome(self._lookup(kind, action, refs), adopted=created == [], attempts=retried + 1)
 
     def _update(self, kind: Kind, action: Action, refs: Mapping | None, extras: Mapping | None) -> None:
         body = kind.update_body(action.current, action.values, refs, extras)

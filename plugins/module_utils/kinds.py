@@ -632,10 +632,13 @@ def stored_config(value: Any) -> Any:
 def config_for_format(fmt: Any, value: Any) -> Any:
     """The config value to send for a setting of ``format`` (a boolean setting gets a real boolean:
     the server casts the stored text, and the string "false" would read back as true)."""
-    if fmt == "boolean":
-        return norm_bool(value) if value is not None else False
-    if fmt in RAW_FORMATS:
-        return norm_str(value)
+    try:
+        if fmt == "boolean":
+            return norm_bool(value) if value is not None else False
+        if fmt in RAW_FORMATS:
+            return norm_str(value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"config {error} (the setting's format is {fmt})") from None
     return value
 
 

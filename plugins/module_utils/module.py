@@ -17,6 +17,7 @@ import os
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
+from ansible.module_utils.common.validation import check_type_int
 from ansible_collections.processmaker.core.plugins.module_utils.client import (
     ProcessMakerClient,
 )
@@ -38,6 +39,33 @@ from ansible_collections.processmaker.core.plugins.module_utils.transport import
 )
 
 
+def _defused(value: Any) -> Any:
+    """A value ansible-core's int check cannot even reject (it raises OverflowError or ValueError for
+    .inf or "1e5000"), as text it rejects cleanly: "argument 'retries' ... cannot be converted"."""
+    if isinstance(value, (str, float)):
+        try:
+            check_type_int(value)
+        except TypeError:
+            pass
+        except (ArithmeticError, ValueError):
+            return f"{str(value)[:40]} (out of range)"
+    return value
+
+
+def defuse_integers(params: Any, spec: dict) -> None:
+    """Make every int option (and list of ints) safe for ansible-core's argument validation."""
+    if not isinstance(params, dict):
+        return
+    for name, option in spec.items():
+        for key in (name, *option.get("aliases", ())):
+            if key not in params:
+                continue
+            if option.get("type") == "int":
+                params[key] = _defused(params[key])
+            elif option.get("elements") == "int" and isinstance(params[key], list):
+                params[key] = [_defused(item) for item in params[key]]
+
+
 class ProcessMakerModule(AnsibleModule):
     def __init__(self, argument_spec: dict | None = None, rules: RuleSet | None = None, **kwargs: Any) -> None:
         spec = connection_argument_spec()
@@ -49,6 +77,10 @@ class ProcessMakerModule(AnsibleModule):
             self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self._connection: ConnectionOptions | None = None
         self._secrets: list = []
+
+    def _load_params(self) -> None:
+        super()._load_params()
+        defuse_integers(self.params, self.argument_spec)
 
     def connection_options(self, grant_hint: str | None = None, **resolve_kwargs: Any) -> ConnectionOptions:
         """Task args and module_defaults over PM_* environment variables over defaults; fails the
@@ -78,6 +110,11 @@ class ProcessMakerModule(AnsibleModule):
     def client(self, grant_hint: str | None = None, **code_flow: Any) -> ProcessMakerClient:
         options = self.connection_options(grant_hint)
         return ProcessMakerClient.from_options(options, warn=self.warn, **code_flow)
+
+    def fail_json(self, msg: Any = "", **kwargs: Any) -> None:
+        """Every failure is one line, whatever a value quoted in it holds: Ansible's own argument
+        errors quote values as given (``state: "present\\n"``), and so may ours."""
+        super().fail_json(msg=" ".join(str(msg).split()), **kwargs)
 
     def fail_from_error(self, error: Exception, **result: Any) -> None:
         """fail_json with the one-line message, and the structured error for ProcessMakerError."""

@@ -16,7 +16,9 @@ inference below needs to know that (see ``infer_grant_type``).
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +31,11 @@ from ansible.module_utils.common.validation import (
     check_type_path,
     check_type_str,
 )
+
+# Seconds: the longest per-request timeout (a day; far longer ones overflow the socket layer).
+MAX_TIMEOUT = 86400.0
+# RFC 6750 b64token: what a bearer token may contain to be sent in an Authorization header.
+_BEARER_VALUE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 GRANT_TYPES = ("password", "refresh_token", "client_credentials", "authorization_code", "token")
 
@@ -163,7 +170,7 @@ CONNECTION_OPTIONS = (
               env="PM_TIMEOUT", default=30.0),
     OptionDef(
         "retries", "int",
-        "How many times to retry a request that failed with 429 (any method), 502, 503, 504, a dropped"
+        "How many times to retry a request that failed with 429 (any method), 500, 502, 503, 504, a dropped"
         " connection or a corrupt response (idempotent methods only). V(0) disables retries.",
         env="PM_RETRIES", default=3,
     ),
@@ -442,6 +449,17 @@ def resolve_connection(
         raise OptionError("retries must not be negative")
     if values.get("timeout") == 0:
         raise OptionError("timeout must be greater than 0")
+    for name in ("timeout", "retry_backoff", "retry_max_time"):
+        if values[name] is not None and not math.isfinite(values[name]):
+            raise OptionError(f"{name} must be a finite number of seconds, not {values[name]!r}")
+    if values.get("timeout") is not None and values["timeout"] > MAX_TIMEOUT:
+        raise OptionError(f"timeout must be at most {MAX_TIMEOUT:g} seconds (one day), not {values['timeout']:g}")
+    token = values.get("access_token")
+    if token and not _BEARER_VALUE.fullmatch(token):
+        raise OptionError(
+            f"{_describe_source('access_token')} is not a bearer token: it has spaces, line breaks or non-ASCII"
+            " characters; give the token alone"
+        )
 
     # The same order as everywhere: what the task says (its grant_type, the grant its module implies,
     # the credentials it gives) before what the environment says.
@@ -453,7 +471,13 @@ def resolve_connection(
         or _infer(values)
     )
     values["grant_type"] = grant
-    check_rules(values, rules)
+    try:
+        check_rules(values, rules)
+    except OptionError as error:
+        if sources["grant_type"] == "task" and grant != "token" and "access_token" in explicit:
+            raise OptionError(f"{error}; access_token is used only with grant_type=token: leave grant_type unset"
+                              " to call the API with it") from None
+        raise
     if grant is None:
         raise OptionError(
             "no credentials: set access_token (PM_TOKEN), or username and password (PM_USERNAME, PM_PASSWORD)"

@@ -68,9 +68,10 @@ def load_package(content: bytes, where: str) -> dict:
     try:
         package = json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise PackageError(f"{where} is not a JSON export package") from None
+        raise PackageError(f"{where} is not a JSON export package; give a file written by an export") from None
     if not isinstance(package, dict) or "export" not in package or "root" not in package:
-        raise PackageError(f"{where} is not a ProcessMaker export package (no export/root)")
+        raise PackageError(f"{where} is not a ProcessMaker export package (no export/root); give a file written by"
+                           " an export")
     return package
 
 
@@ -176,16 +177,23 @@ def mode_for(asset: Mapping, uuid: str, default: str, overrides: Mapping) -> str
     return default
 
 
+def check_modes(overrides: Mapping) -> None:
+    """Every asset_modes value must be a mode (checked before anything is sent)."""
+    for given, mode in overrides.items():
+        if not isinstance(mode, str) or mode not in MODES:
+            raise PackageError(f"asset_modes[{given!r}] must be one of {', '.join(MODES)}, not {mode!r}")
+
+
 def check_overrides(manifest: Mapping, overrides: Mapping) -> None:
     """Every override must name an asset of the package (by uuid, name or Type:name) with a known mode."""
+    check_modes(overrides)
+    assets = {uuid: asset for uuid, asset in manifest.items() if isinstance(asset, Mapping)}
     known = set()
-    for uuid, asset in manifest.items():
+    for uuid, asset in assets.items():
         known.update(str(key).strip().casefold() for key in (uuid, asset.get("name"), f"{asset.get('type')}:{asset.get('name')}"))
-    for given, mode in overrides.items():
-        if mode not in MODES:
-            raise PackageError(f"asset_modes[{given!r}] must be one of {', '.join(MODES)}, not {mode!r}")
+    for given in overrides:
         if str(given).strip().casefold() not in known:
-            names = ", ".join(sorted(f"{a.get('type')}:{a.get('name')}" for a in manifest.values()))
+            names = ", ".join(sorted(f"{a.get('type')}:{a.get('name')}" for a in assets.values()))
             raise PackageError(f"asset_modes names {given!r}, which is not in the package (assets: {names})")
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
+    not_json,
 )
 
 DEFAULT_PER_PAGE = 100
@@ -30,7 +31,7 @@ def _int(value: Any) -> int | None:
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity
         return None
 
 
@@ -76,6 +77,11 @@ def collect_pages(fetch: Callable[[int], Any], *, max_items: int | None = None, 
     first = fetch(1)
     body = first.json
     result = PageCollection(last_response=first, responses=[first])
+    if first.body and not first.is_json:
+        raise ProcessMakerError(
+            not_json(first.content_type, first.body), status=first.status, method=method, url=url,
+            code="not_json", hint="Check url and api_path, and that path is a list endpoint",
+        )
     if not is_page(body):
         result.paginated = False
         result.pages = 1
@@ -88,6 +94,7 @@ def collect_pages(fetch: Callable[[int], Any], *, max_items: int | None = None, 
     result.pages = 1
     last = total_pages(meta) or 1
     page = 1
+    previous = body["data"]
     while page < last and body["data"]:
         page += 1
         response = fetch(page)
@@ -99,6 +106,13 @@ def collect_pages(fetch: Callable[[int], Any], *, max_items: int | None = None, 
                 f"page {page} is not a {{data, meta}} page", status=response.status, method=method, url=url,
                 code="bad_page", hint="The endpoint changed shape between pages; retry without all_pages",
             )
+        if body["data"] and body["data"] == previous:
+            raise ProcessMakerError(
+                f"page {page} repeats page {page - 1}: the server ignores the page parameter", status=response.status,
+                method=method, url=url, code="bad_page",
+                hint="Check url and api_path (a proxy or cache in front of the API?), or set max_items",
+            )
+        previous = body["data"]
         result.items.extend(body["data"])
         result.pages = page
         meta = dict(body["meta"])

@@ -148,9 +148,11 @@ def validate_options(kind: Kind, options: PlanOptions) -> None:
     if options.purge and options.state != "present":
         raise PlanError("purge only works with state=present (it removes what items does not list)")
     if options.purge and not kind.purgeable:
-        raise PlanError(f"purge is not supported for kind {kind.name}: its objects are defined by ProcessMaker")
+        raise PlanError(f"purge is not supported for kind {kind.name}: its objects are defined by ProcessMaker;"
+                        " drop purge")
     if options.state == "absent" and not kind.can_delete:
-        raise PlanError(f"state=absent is not supported for kind {kind.name}: its objects cannot be deleted")
+        raise PlanError(f"state=absent is not supported for kind {kind.name}: its objects cannot be deleted;"
+                        " use state=present")
 
 
 def needs_deleted(kind: Kind, desired: Iterable, current: Iterable, options: PlanOptions) -> bool:
@@ -272,7 +274,12 @@ def make_plan(kind: Kind, desired: list, current: Iterable, deleted: Iterable = 
     plan = Plan(kind.name)
     for item in desired:
         if options.state == "present":
-            plan.actions.append(_present(kind, item, active, gone, options, plan))
+            try:
+                plan.actions.append(_present(kind, item, active, gone, options, plan))
+            except ValueError as error:  # a value the object's current type cannot take (a setting's format)
+                if isinstance(error, PlanError):
+                    raise
+                raise _item_error(item, str(error)) from None
         else:
             plan.actions.append(_absent(kind, item, active, options))
     if options.purge:

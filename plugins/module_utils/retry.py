@@ -5,7 +5,7 @@
 
 - 429 is retried for every method: the server refused the request before doing anything, and
   says (``Retry-After``) when to come back.
-- 502, 503, 504, dropped connections, read timeouts and corrupt bodies are retried only where
+- 500, 502, 503, 504, dropped connections, read timeouts and corrupt bodies are retried only where
   repeating the request cannot do a thing twice: idempotent methods, or requests the caller
   marks safe (a password grant: the worst case is one more token).
 - A connection that could not be opened (refused, connect timeout) never reached the server,
@@ -23,7 +23,7 @@ from email.utils import parsedate_to_datetime
 
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"))
 RETRY_ANY_METHOD_STATUSES = frozenset((429,))
-RETRY_IDEMPOTENT_STATUSES = frozenset((502, 503, 504))
+RETRY_IDEMPOTENT_STATUSES = frozenset((500, 502, 503, 504))
 
 # failure kinds a transport reports
 NOT_SENT = "not_sent"  # connection refused, DNS, connect timeout: the server saw nothing

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,16 @@ def jwt_claims(token: str | None) -> dict:
     return claims if isinstance(claims, dict) else {}
 
 
+# RFC 6750 b64token, and RFC 7230 token for a token type: what may follow "Authorization:" as is.
+_BEARER_VALUE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_TOKEN_TYPE = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]*")
+
+
+def is_bearer_value(value: Any) -> bool:
+    """Whether ``value`` can be sent as ``Authorization: Bearer <value>`` (RFC 6750 b64token)."""
+    return isinstance(value, str) and bool(_BEARER_VALUE.fullmatch(value))
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
@@ -47,13 +58,18 @@ def _number(value: Any) -> float | None:
     return None
 
 
+# 9999-12-31T23:59:59Z: later expiry times (or infinite ones, NaN) cannot be written as dates;
+# a token that lives that long is treated as one whose expiry nothing says.
+MAX_EPOCH = 253402300799.0
+
+
 def compute_expires_at(expires_in: Any, claims: Mapping[str, Any], obtained_at: float) -> float | None:
     """Epoch seconds at which the token stops working, or None when nothing says."""
     seconds = _number(expires_in)
-    if seconds is not None and seconds >= 0:
+    if seconds is not None and 0 <= seconds <= MAX_EPOCH - obtained_at:
         return obtained_at + seconds
     exp = _number(claims.get("exp"))
-    if exp is not None and exp > 0:
+    if exp is not None and 0 < exp <= MAX_EPOCH:
         return exp
     return None
 
@@ -61,7 +77,10 @@ def compute_expires_at(expires_in: Any, claims: Mapping[str, Any], obtained_at: 
 def iso8601(epoch: float | None) -> str | None:
     if epoch is None:
         return None
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat().replace("+00:00", "Z")
+    try:
+        return datetime.fromtimestamp(epoch, tz=UTC).isoformat().replace("+00:00", "Z")
+    except (OverflowError, ValueError, OSError):  # out of the platform's range: no date to give
+        return None
 
 
 def parse_iso8601(text: str | None) -> float | None:
@@ -108,6 +127,12 @@ class Token:
         value = payload.get("access_token")
         if not isinstance(value, str) or not value:
             raise ValueError("the token response has no access_token")
+        if not is_bearer_value(value):
+            raise ValueError("the access_token of the token response is not a bearer token (it has spaces,"
+                             " control or non-ASCII characters)")
+        token_type = payload.get("token_type")
+        if token_type is not None and not (isinstance(token_type, str) and _TOKEN_TYPE.fullmatch(token_type)):
+            raise ValueError("the token_type of the token response is not a token type such as Bearer")
         claims = jwt_claims(value)
         scope = payload.get("scope")
         if isinstance(scope, str):
@@ -121,7 +146,7 @@ class Token:
         refresh = payload.get("refresh_token")
         return cls(
             access_token=value,
-            token_type=str(payload.get("token_type") or "Bearer"),
+            token_type=token_type or "Bearer",
             expires_at=compute_expires_at(payload.get("expires_in"), claims, obtained_at),
             refresh_token=refresh if isinstance(refresh, str) and refresh else None,
             scopes=scopes,

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
     connection_error,
+    not_json,
     parse_json_body,
     redact_text,
     redact_url,
@@ -64,6 +65,24 @@ def classify_exception(exc: BaseException) -> str:
     if isinstance(exc, (rexc.ReadTimeout, rexc.ChunkedEncodingError, rexc.ContentDecodingError)):
         return CONNECTION
     return FATAL
+
+
+def unsendable(exc: BaseException, *, method: str, url: str) -> ProcessMakerError | None:
+    """A request that could not even be sent, for a reason requests does not wrap: a TLS file
+    that cannot be read (OSError), a header value http.client cannot encode (UnicodeError,
+    ValueError). None for anything else (a bug: let it show)."""
+    if isinstance(exc, OSError):
+        return ProcessMakerError(
+            f"cannot use the TLS files ({exc.strerror or exc})", code="tls_files", method=method, url=url,
+            hint="Check ca_path, client_cert and client_key: each must be a readable PEM file",
+        )
+    if isinstance(exc, (UnicodeError, ValueError)):
+        reason = str(exc) if isinstance(exc, UnicodeError) else type(exc).__name__
+        return ProcessMakerError(
+            f"the request cannot be sent ({reason})", code="unsendable_request", method=method, url=url,
+            hint="Header values and tokens must be Latin-1 text without line breaks; check headers and access_token",
+        )
+    return None
 
 
 def declares_json(response: Any) -> bool:
@@ -118,6 +137,14 @@ class HttpTransport:
         )
         self.warn(redact_text(message, self.secrets))
 
+    def _retry_limit(self, attempt: int) -> str | None:
+        """Which bound ended the retries after failed attempt ``attempt``, for the error message."""
+        if self.policy.retries <= 0:
+            return None  # retries are off: nothing ran out
+        if attempt > self.policy.retries:
+            return f"retries={self.policy.retries} reached"
+        return f"retry_max_time={self.policy.max_time:g}s reached"
+
     @staticmethod
     def _corrupt_safe(method: str, safe_to_retry: bool | None) -> bool:
         # Only a GET (or a request the caller marks safe) is repeated over a broken body: a
@@ -159,13 +186,19 @@ class HttpTransport:
                 )
             except Exception as exc:  # requests raises many types; classify decides
                 if HAS_REQUESTS and not isinstance(exc, rexc.RequestException):
-                    raise
+                    unsent = unsendable(exc, method=method, url=url)
+                    if unsent is None:
+                        raise
+                    raise unsent from None
                 kind = classify_exception(exc)
                 wait = None
-                if self.policy.retryable_failure(method, kind, safe_to_retry):
+                retryable = self.policy.retryable_failure(method, kind, safe_to_retry)
+                if retryable:
                     wait = self.policy.next_delay(attempt, self.clock() - start)
                 if wait is None:
-                    raise connection_error(exc, method=method, url=url, attempts=attempt) from None
+                    error = connection_error(exc, method=method, url=url, attempts=attempt)
+                    error.retry_limit = self._retry_limit(attempt) if retryable else None
+                    raise error from None
                 self._warn_retry(method, url, params, f"failed ({type(exc).__name__})", attempt, wait)
                 self.sleep(wait)
                 attempt += 1
@@ -178,6 +211,8 @@ class HttpTransport:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 wait = self.policy.next_delay(attempt, self.clock() - start, retry_after)
                 what = f"got HTTP {status}"
+                if wait is None:
+                    response.retry_limit = self._retry_limit(attempt)
             elif (
                 not stream
                 and 200 <= status < 300
@@ -193,14 +228,14 @@ class HttpTransport:
                     if wait is None:
                         response.attempts = attempt
                         raise ProcessMakerError(
-                            f"the response body is not valid JSON ({len(response.content)} bytes,"
-                            " truncated or corrupt)",
+                            not_json(response.headers.get("Content-Type", ""), response.content),
                             status=status,
                             code="corrupt_response",
                             method=method,
                             url=url,
                             hint="A proxy or the server sent a broken answer; retry later",
                             attempts=attempt,
+                            retry_limit=self._retry_limit(attempt),
                         )
             if wait is None:
                 response.attempts = attempt

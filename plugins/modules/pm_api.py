@@ -14,7 +14,7 @@ description:
     with the token handling, retries and error reporting of the collection.
   - Authenticates with any of the collection's ways (see O(grant_type)); a token rejected with
     HTTP 401 is renewed once when the credentials allow it.
-  - Retries 429 on any method (honouring C(Retry-After)), and 502, 503, 504, dropped connections
+  - Retries 429 on any method (honouring C(Retry-After)), and 500, 502, 503, 504, dropped connections
     and corrupt bodies on idempotent methods, with exponential backoff; each retry is a warning.
   - Failures are one line saying what failed, what the server said and what to do; the decoded
     error (status, code, message, field errors) is in RV(error).
@@ -57,12 +57,13 @@ options:
         C(include), C(pmql).
     type: dict
   body:
-    description: JSON body (any JSON value).
+    description:
+      - JSON body (any JSON value). Not with GET or HEAD (use O(query)).
     type: raw
   form:
     description:
       - Form fields. Sent as C(application/x-www-form-urlencoded), or as C(multipart/form-data)
-        together with O(files).
+        together with O(files). Not with GET or HEAD.
     type: dict
   files:
     description:
@@ -73,6 +74,7 @@ options:
   headers:
     description:
       - Extra request headers. C(Authorization) cannot be set here (use O(access_token)).
+      - Values are one line of Latin-1 text (numbers are sent as text).
     type: dict
   dest:
     description:
@@ -260,6 +262,7 @@ error:
 """
 
 import os
+import re
 import tempfile
 
 from ansible.module_utils.common.validation import check_type_path
@@ -290,6 +293,31 @@ ARGUMENT_SPEC = {
 RULES = RuleSet(
     mutually_exclusive=(("body", "form"), ("body", "files"), ("all_pages", "dest")),
 )
+
+
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def check_headers(headers):
+    """(headers as HTTP can carry them, None) or (None, a one-line problem naming the header)."""
+    clean = {}
+    for name, value in headers.items():
+        if not HEADER_NAME.fullmatch(str(name)):
+            return None, f"headers: {str(name)!r} is not a header name (letters, digits and - only)"
+        if value is None:
+            clean[name] = None  # requests leaves the header out
+            continue
+        if not isinstance(value, (str, int, float)):
+            return None, f"headers: the value of {name} must be text, not a {type(value).__name__}"
+        text = str(value).strip()
+        if "\r" in text or "\n" in text:
+            return None, f"headers: the value of {name} has a line break; give one line"
+        try:
+            text.encode("latin-1")
+        except UnicodeEncodeError:
+            return None, f"headers: the value of {name} has characters a header cannot carry; use Latin-1 text"
+        clean[name] = text
+    return clean, None
 
 
 def read_files(files):
@@ -325,7 +353,19 @@ def main():
     method = params["method"].upper()
     if params["all_pages"] and method != "GET":
         module.fail_json(msg=f"all_pages only works with method=GET (got {method})")
-    headers = dict(params["headers"] or {})
+    if not params["path"].strip():
+        module.fail_json(msg="path is empty; give an API path such as users, or a path from the server root such as"
+                             " /api/1.0/users")
+    if method in READ_METHODS:
+        sent = [name for name in ("body", "form", "files") if params[name] is not None]
+        if sent:
+            module.fail_json(msg=f"{' and '.join(sent)} cannot be sent with method={method}; use method POST, PUT,"
+                                 f" PATCH or DELETE, or put the parameters of a {method} in query")
+    if params["max_items"] < 0:
+        module.fail_json(msg=f"max_items must be 0 (no limit) or more, not {params['max_items']}")
+    headers, problem = check_headers(params["headers"] or {})
+    if problem:
+        module.fail_json(msg=problem)
     if any(name.lower() == "authorization" for name in headers):
         module.fail_json(msg="headers must not set Authorization; give the token as access_token")
     expected = params["status_code"] or None

@@ -223,6 +223,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.packages import 
     MODES,
     PackageError,
     asset_name,
+    check_modes,
     do_import,
     find_asset,
     import_options,
@@ -251,12 +252,12 @@ RULES = RuleSet(
 )
 
 
-def read_file(module, path):
+def read_file(module, path, option):
     try:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as error:
-        module.fail_json(msg=f"cannot read {path}: {error.strerror or error}")
+        module.fail_json(msg=f"cannot read {option} {path}: {error.strerror or error}; check {option}")
 
 
 def write_file(module, dest, content):
@@ -282,11 +283,14 @@ def export(module, client):
     if params["id"] is None and not params["name"]:
         module.fail_json(msg="state=exported needs id or name (the process, screen or script to export)")
     asset_type, password, dest = params["type"], params["package_password"], params["dest"]
+    if not os.path.isdir(os.path.dirname(os.path.abspath(dest)) or "."):
+        module.fail_json(msg=f"the directory of dest does not exist: {os.path.dirname(os.path.abspath(dest))};"
+                             " create it first or give another dest")
     asset = find_asset(client, asset_type, params["id"], params["name"])
     manifest = client.get(f"export/manifest/{asset_type}/{asset['id']}").json
     if not isinstance(manifest, dict) or "export" not in manifest:
         raise PackageError(f"the server sent no export manifest for {asset_type} {asset['id']}")
-    existing = read_file(module, dest) if os.path.exists(dest) else None
+    existing = read_file(module, dest, "dest") if os.path.exists(dest) else None
     changed = not same_package(existing, manifest, password)
     result = {
         "changed": changed, "dest": dest, "encrypted": bool(password),
@@ -317,8 +321,9 @@ def _installed(plans):
 def import_package(module, client):
     params = module.params
     src, password = params["src"], params["package_password"]
-    content = read_file(module, src)
-    load_package(content, src)  # a clear error for a file that is no package at all
+    check_modes(params["asset_modes"] or {})
+    content = read_file(module, src, "src")
+    load_package(content, f"src {src}")  # a clear error for a file that is no package at all
     filename = os.path.basename(src) or "package.json"
     preview = import_preview(client, content, password, filename)
     plans = plan_import(preview["manifest"], params["mode"], params["asset_modes"] or {})

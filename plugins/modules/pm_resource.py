@@ -142,7 +142,7 @@ options:
   concurrency:
     description:
       - Write requests in flight at once (a bounded pool of threads sharing one token and connection pool).
-      - V(1) writes one object after the other.
+      - V(1) writes one object after the other; at most V(64).
     type: int
     default: 8
   per_page:
@@ -365,8 +365,9 @@ results:
       type: str
       returned: for deletions and absent items
     adopted:
-      description: True when a create's answer was lost and the object was found on the server instead of being
-        created again.
+      description: True when a create's answer was lost, or the create was refused because the identity was
+        taken (another play created the object since this task listed the kind), and the object was found on
+        the server and used instead of being created again.
       type: bool
       returned: when it happened
     error:
@@ -442,6 +443,8 @@ from ansible_collections.processmaker.core.plugins.module_utils.planner import (
     validate_options,
 )
 
+MAX_CONCURRENCY = 64  # requests in flight; each is a pooled connection and a thread
+
 ARGUMENT_SPEC = {
     "kind": {"type": "str", "choices": list(KINDS)},
     "items": {"type": "list", "elements": "dict"},
@@ -473,7 +476,9 @@ class ResourceModule(ProcessMakerModule):
         super()._load_params()
         params = self.params if isinstance(self.params, dict) else {}
         groups = [params.get("items")]
-        groups += [entry.get("items") for entry in params.get("resources") or [] if isinstance(entry, dict)]
+        resources = params.get("resources")  # not validated yet: it may be of any type
+        if isinstance(resources, list):
+            groups += [entry.get("items") for entry in resources if isinstance(entry, dict)]
         for items in groups:
             for value in secret_values(items):
                 self.no_log_values.add(value)
@@ -544,8 +549,10 @@ def main():
     result = {"changed": False, "results": [], "summary": {}, "purge_skipped": []}
     if not multi:
         result["kind"] = params["kind"]
-    if params["concurrency"] < 1:
-        module.fail_json(msg=f"concurrency must be at least 1 (got {params['concurrency']})", **result)
+    if params["kind"] is None and params["resources"] is None:  # both given as null
+        module.fail_json(msg="kind or resources is required: set kind (and items), or resources", **result)
+    if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
+        module.fail_json(msg=f"concurrency must be from 1 to {MAX_CONCURRENCY} (got {params['concurrency']})", **result)
     if params["per_page"] < 1:
         module.fail_json(msg=f"per_page must be at least 1 (got {params['per_page']})", **result)
     work = []

@@ -374,7 +374,10 @@ def code_from_params(module):
     params = module.params
     code, received_state = params["code"], params["received_state"]
     if params["callback_url"]:
-        code, received_state, error, description = parse_callback(params["callback_url"])
+        try:
+            code, received_state, error, description = parse_callback(params["callback_url"])
+        except ValueError as problem:
+            module.fail_json(msg=f"callback_url is not a URL ({problem}); give the URL the browser was redirected to")
         if error:
             detail = ": " + description.rstrip(".") if description else ""
             module.fail_json(msg=f"authorization failed: {error}{detail}. The person denied access or the request was"
@@ -385,7 +388,8 @@ def code_from_params(module):
     if expected is not None:
         if received_state is None:
             module.fail_json(msg="expected_state is set but no state came back; give callback_url or received_state")
-        if not hmac.compare_digest(str(expected), str(received_state)):
+        if not hmac.compare_digest(str(expected).encode("utf-8", "surrogatepass"),
+                                   str(received_state).encode("utf-8", "surrogatepass")):
             module.fail_json(msg="the state that came back does not match expected_state: the redirect may be forged"
                                  " or from another attempt; start the flow again")
     return code
@@ -477,8 +481,14 @@ def main():
     params = module.params
     grant_hint = "authorization_code" if params["code"] or params["callback_url"] else None
     options = module.connection_options(grant_hint)
+    if grant_hint and options.grant_type != grant_hint:
+        given = "code" if params["code"] else "callback_url"
+        module.fail_json(msg=f"{given} is for grant_type=authorization_code, not grant_type={options.grant_type};"
+                             f" leave grant_type unset to exchange the code, or drop {given}")
     if params["name"] is None and params["token_id"] is None and params["state"] == "absent":
         module.fail_json(msg="state=absent needs name or token_id of the personal access token to revoke")
+    if params["token_id"] is not None and not params["name"] and params["state"] == "present":
+        module.fail_json(msg="state=present needs name (token_id only selects a token to revoke with state=absent)")
 
     if options.grant_type == "authorization_code" and not (params["code"] or params["callback_url"]):
         if params["name"] or params["token_id"]:
@@ -488,8 +498,13 @@ def main():
 
     code_flow = {}
     if options.grant_type == "authorization_code":
+        code = code_from_params(module)  # a denial, a missing code or a forged state fail here first
+        if params["expected_state"] is not None and not params["code_verifier"]:
+            module.fail_json(msg="expected_state is set but code_verifier is not: the authorization URL of the first"
+                                 " step carried a PKCE challenge, so the exchange needs its code_verifier; pass the"
+                                 " code_verifier the first step returned")
         code_flow = {
-            "code": code_from_params(module),
+            "code": code,
             "redirect_uri": options.values.get("redirect_uri"),
             "code_verifier": params["code_verifier"],
         }

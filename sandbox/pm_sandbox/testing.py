@@ -120,10 +120,16 @@ class SandboxProcess:
         return self.workdir / "credentials.json"
 
     def session(self) -> requests.Session:
+        """A session that trusts ``<workdir>/ca.pem`` and presents ``<workdir>/client.pem`` (with
+        ``client.key``) when those files exist, for a sandbox served with --tls-cert / --tls-client-ca."""
         session = requests.Session()
         ca = self.workdir / "ca.pem"
         if ca.exists():
             session.verify = str(ca)
+            session.trust_env = False  # else REQUESTS_CA_BUNDLE, when set, replaces session.verify
+        client_cert, client_key = self.workdir / "client.pem", self.workdir / "client.key"
+        if client_cert.exists():
+            session.cert = (str(client_cert), str(client_key)) if client_key.exists() else str(client_cert)
         return session
 
     def operator(self, method: str, path: str, **kwargs: Any) -> requests.Response:

@@ -103,7 +103,7 @@ def test_html_login_page_instead_of_token_endpoint(server):
                                             {"Content-Type": "text/html"}))
     with pytest.raises(ProcessMakerError) as caught:
         client_for(password_login(server.url)).token  # noqa: B018
-    assert "HTML page (Page not found)" in str(caught.value) and "check token_url" in str(caught.value)
+    assert "HTML page instead of JSON (Page not found)" in str(caught.value) and "check token_url" in str(caught.value)
 
 
 # --- API requests ------------------------------------------------------------------------------
@@ -238,6 +238,20 @@ def test_spent_refresh_token_falls_back_to_the_original_grant(server, rejection)
     server.on("POST", "/oauth/token", first_reply, rejection, final_reply)
     server.on("GET", "/api/1.0/users", Reply(401, {"error": "Unauthenticated."}), Reply(200, {"data": []}))
     client = client_for(password_login(server.url))
+    assert client.get("users").status == 200
+    assert [r.form["grant_type"] for r in server.seen("POST")] == ["password", "refresh_token", "password"]
+    assert server.seen("GET")[-1].headers["Authorization"] == "Bearer " + final["access_token"]
+
+
+@pytest.mark.parametrize("lost", [Reply(502, "<html>Bad Gateway</html>"), Reply(500, {"message": "Server Error"})])
+def test_lost_refresh_answer_falls_back_to_the_password_grant(server, lost):
+    """The refresh's answer was lost, so the refresh token may be spent: sending it again could only be
+    refused, but the password grant is safe to repeat."""
+    first_reply, _ = issued()
+    final_reply, final = issued()
+    server.on("POST", "/oauth/token", first_reply, lost, final_reply)
+    server.on("GET", "/api/1.0/users", Reply(401, {"error": "Unauthenticated."}), Reply(200, {"data": []}))
+    client = client_for(password_login(server.url, retries=0))
     assert client.get("users").status == 200
     assert [r.form["grant_type"] for r in server.seen("POST")] == ["password", "refresh_token", "password"]
     assert server.seen("GET")[-1].headers["Authorization"] == "Bearer " + final["access_token"]

@@ -127,13 +127,13 @@ def test_bare_oauth_error_code():
 def test_html_proxy_page():
     page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
     error = decode(502, page, "text/html")
-    assert error.message == "the server sent an HTML page (502 Bad Gateway)"
+    assert error.message == "the server sent an HTML page instead of JSON (502 Bad Gateway)"
     assert "<" not in one_line(error)
 
 
 def test_html_without_title_and_without_content_type():
     page = b"<!DOCTYPE html><html><body><p>Upstream\n\n   timed out</p><script>var x=1;</script></body></html>"
-    assert decode(504, page, "").message == "the server sent an HTML page (Upstream timed out)"
+    assert decode(504, page, "").message == "the server sent an HTML page instead of JSON (Upstream timed out)"
 
 
 def test_empty_body():

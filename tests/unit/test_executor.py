@@ -112,6 +112,28 @@ def test_a_refused_create_is_not_looked_up(server):
     assert not server.seen("GET", "/api/1.0/users")
 
 
+def test_a_create_refused_as_taken_adopts_what_a_concurrent_play_created(server):
+    # another play created jdoe after this task listed the users: 422 "taken", then found and adopted
+    server.on("POST", "/api/1.0/users", Reply(422, {"message": "The Username has already been taken.",
+                                                    "errors": {"username": ["The Username has already been taken."],
+                                                               "email": ["The Email has already been taken."]}}))
+    server.on("GET", "/api/1.0/users", Reply(200, page([user_row("jdoe", 44)])))
+    runner = executor(static_client(server))
+    (outcome,) = runner.execute(USERS, create_plan("jdoe"))
+    assert outcome.error is None and outcome.id == 44 and outcome.adopted
+    assert [request.method for request in server.requests] == ["POST", "GET"]  # never sent again
+    assert runner.requests == {"write": 1, "lookup": 1}
+
+
+def test_a_create_refused_as_taken_by_something_not_listed_fails_once(server):
+    server.on("POST", "/api/1.0/users", Reply(422, {"message": "The Username has already been taken.",
+                                                    "errors": {"username": ["The Username has already been taken."]}}))
+    server.on("GET", "/api/1.0/users", Reply(200, page([user_row("jdoex", 7)])))  # a LIKE match, not the item
+    (outcome,) = executor(static_client(server)).execute(USERS, create_plan("jdoe"))
+    assert "HTTP 422" in outcome.error and "username" in outcome.error and "\n" not in outcome.error
+    assert [request.method for request in server.requests] == ["POST", "GET"]
+
+
 def test_which_failures_may_have_landed():
     assert may_have_landed(ProcessMakerError("x", status=502))
     assert may_have_landed(ProcessMakerError("x", code="connection_error"))
@@ -134,7 +156,7 @@ def test_an_existing_membership_answer_is_resolved_to_its_id(server):
         {"id": 70, "group_id": 11, "member_id": 5, "member_type": USER_CLASS},
         {"id": 71, "group_id": 10, "member_id": 5, "member_type": USER_CLASS}])))
     (outcome,) = executor(static_client(server)).execute(kind, plan, refs=refs)
-    assert outcome.id == 71 and outcome.error is None
+    assert outcome.id == 71 and outcome.error is None and outcome.adopted  # nothing was created
     (post,) = server.seen("POST", "/api/1.0/group_members")
     assert post.json == {"group_id": 10, "member_id": 5, "member_type": USER_CLASS}
     assert server.seen("GET", "/api/1.0/group_members")[0].query["member_id"] == ["5"]

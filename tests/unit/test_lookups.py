@@ -8,34 +8,10 @@ imported from the checkout.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import pytest
-from unit_helpers import Reply, make_jwt, token_body
-
-COLLECTIONS_ROOT = Path(__file__).resolve().parents[1] / "output" / "collections"
-
-RUNNER = textwrap.dedent(
-    """
-    import json, sys
-    from ansible.errors import AnsibleError
-    from ansible.plugins.loader import init_plugin_loader, lookup_loader
-    init_plugin_loader([sys.argv[1]])
-    results = []
-    for call in json.load(sys.stdin):
-        plugin = lookup_loader.get("processmaker.core." + call["plugin"])
-        try:
-            results.append({"result": plugin.run(call["terms"], call["variables"], **call["kwargs"])})
-        except AnsibleError as error:
-            results.append({"error": str(error.message)})
-    print(json.dumps(results))
-    """
-)
+from unit_helpers import Reply, make_jwt, run_lookups, token_body
 
 
 @pytest.fixture
@@ -46,10 +22,7 @@ def lookups(tmp_path):
     def run(*calls, **extra_env):
         payload = [{"plugin": plugin, "terms": terms, "variables": variables, "kwargs": kwargs}
                    for plugin, terms, variables, kwargs in calls]
-        done = subprocess.run([sys.executable, "-c", RUNNER, str(COLLECTIONS_ROOT)], input=json.dumps(payload),
-                              capture_output=True, text=True, env={**env, **extra_env}, timeout=120, check=False)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return run_lookups(payload, {**env, **extra_env})
 
     return run
 

@@ -3,29 +3,15 @@ server on 127.0.0.1: check mode, changed, returns, failures, and secrets."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-try:
-    from ansible.module_utils.testing import patch_module_args  # ansible-core 2.19+
-except ImportError:  # ansible-core 2.17, 2.18: the classic way, the serialized args in basic._ANSIBLE_ARGS
-    from ansible.module_utils import basic
-
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        serialized = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", serialized):
-            yield
-
 from ansible_collections.processmaker.core.plugins.module_utils.pkce import (
     s256_challenge,
 )
 from ansible_collections.processmaker.core.plugins.modules import pm_api, pm_token
-from unit_helpers import Reply, make_jwt, token_body
+from unit_helpers import Reply, make_jwt, patch_module_args, token_body
 
 PASSWORD = "pa55-w0rd!"
 SECRET = "cl13nt-s3cret"

@@ -8,14 +8,20 @@ without mocking any of it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import socket
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 from ansible_collections.processmaker.core.plugins.module_utils.options import (
@@ -181,61 +187,47 @@ def connection(url: str, **values: Any):
     return resolve_connection(given, set(given), environ={})
 
 
-def make_pki(directory) -> dict:
-    """A CA, a server certificate for 127.0.0.1 and a client certificate, as PEM files."""
-    import datetime
-    import ipaddress
+# --- running plugins in-process ------------------------------------------------------------------
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+try:
+    from ansible.module_utils.testing import patch_module_args  # ansible-core 2.19+
+except ImportError:  # ansible-core 2.17, 2.18: the serialized args in basic._ANSIBLE_ARGS
+    from ansible.module_utils import basic
 
-    now = datetime.datetime.now(datetime.UTC)
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        serialized = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", serialized):
+            yield
 
-    def issue(name, issuer_name=None, issuer_key=None, ca=False, san=None, usage=None):
-        # the extensions Python 3.13's VERIFY_X509_STRICT (default in ssl.create_default_context) wants:
-        # a critical BasicConstraints and a KeyUsage on the CA, key identifiers, a SAN on the server
-        key = ec.generate_private_key(ec.SECP256R1())
-        signing_key = issuer_key or key
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(issuer_name or subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(
-                digital_signature=True, key_cert_sign=ca, crl_sign=ca, content_commitment=False,
-                key_encipherment=False, data_encipherment=False, key_agreement=not ca, encipher_only=False,
-                decipher_only=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()),
-                           critical=False)
-        )
-        if usage:
-            builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-        if san:
-            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
-        cert = builder.sign(signing_key, hashes.SHA256())
-        return key, cert
 
-    ca_key, ca_cert = issue("test CA", ca=True)
-    server_key, server_cert = issue("127.0.0.1", ca_cert.subject, ca_key,
-                                    san=[x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
-                                    usage=ExtendedKeyUsageOID.SERVER_AUTH)
-    client_key, client_cert = issue("ansible", ca_cert.subject, ca_key, usage=ExtendedKeyUsageOID.CLIENT_AUTH)
-    paths = {}
-    for label, key, cert in (("ca", ca_key, ca_cert), ("server", server_key, server_cert),
-                             ("client", client_key, client_cert)):
-        cert_path = directory / f"{label}.pem"
-        key_path = directory / f"{label}.key"
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-        paths[label] = str(cert_path)
-        paths[label + "_key"] = str(key_path)
-    return paths
+COLLECTIONS_ROOT = Path(__file__).resolve().parents[1] / "output" / "collections"
+
+# Runs lookups the way a play's worker does (Ansible's plugin loader), one process for many calls
+# (the loader takes a second to start). A clean failure is {"error"}, a crash {"crash": traceback}.
+LOOKUP_RUNNER = textwrap.dedent(
+    """
+    import json, sys, traceback
+    from ansible.errors import AnsibleError
+    from ansible.plugins.loader import init_plugin_loader, lookup_loader
+    init_plugin_loader([sys.argv[1]])
+    results = []
+    for call in json.load(sys.stdin):
+        plugin = lookup_loader.get("processmaker.core." + call["plugin"])
+        try:
+            results.append({"result": plugin.run(call["terms"], call["variables"], **call["kwargs"])})
+        except AnsibleError as error:
+            results.append({"error": str(error.message)})
+        except Exception:  # a crash: the test reports it
+            results.append({"crash": traceback.format_exc()})
+    print(json.dumps(results))
+    """
+)
+
+
+def run_lookups(calls: list[dict], env: dict[str, str]) -> list[dict]:
+    """Each call {"plugin", "terms", "variables", "kwargs"} -> {"result"} / {"error"} / {"crash"}."""
+    done = subprocess.run([sys.executable, "-c", LOOKUP_RUNNER, str(COLLECTIONS_ROOT)], input=json.dumps(calls),
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
