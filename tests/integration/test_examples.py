@@ -124,6 +124,11 @@ def defined_vars(plays: list[dict]) -> set[str]:
 
 def used_vars(plays: list[dict]) -> set[str]:
     """pm_* and READER_SUPPLIED names in the Jinja expressions of the plays (not in comments, names or prose)."""
+    return {name for name in jinja_names(plays) if name.startswith("pm_") or name in READER_SUPPLIED or name in SERVER_LOGINS}
+
+
+def jinja_names(plays: list[dict]) -> set[str]:
+    """Every variable-like name in the Jinja expressions of the plays (not in comments, names or prose)."""
     expressions: list[str] = []
 
     def visit(node: object, key: str | None = None) -> None:
@@ -140,8 +145,7 @@ def used_vars(plays: list[dict]) -> set[str]:
                 expressions.append(node)
 
     visit(plays)
-    names = {name for text in expressions for name in re.findall(r"(?<![.\w'\"])([a-z][a-z0-9_]*)\b", text)}
-    return {name for name in names if name.startswith("pm_") or name in READER_SUPPLIED or name in SERVER_LOGINS}
+    return {name for text in expressions for name in re.findall(r"(?<![.\w'\"])([a-z][a-z0-9_]*)\b", text)}
 
 
 def needs_a_person(plays: list[dict]) -> bool:
