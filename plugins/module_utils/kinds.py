@@ -218,15 +218,7 @@ class Kind:
     # ---- desired items -------------------------------------------------------------------
     def normalize_item(self, index: int, raw: Any) -> Desired:
         """Validate one task item. Raises ItemError: ``items[3]: unknown field 'emial' ...``."""
-        where = f"items[{index}]"
-        if not isinstance(raw, Mapping):
-            raise ItemError(f"{where}: each item must be a mapping of fields, got {type(raw).__name__}")
-        unknown = sorted(str(name) for name in raw if name not in self.field_names)
-        if unknown:
-            raise ItemError(
-                f"{where}: unknown field {unknown[0]!r} for kind {self.name}"
-                f" (fields: {', '.join(self.field_names)})"
-            )
+        where = self.check_shape(index, raw)
         values = {}
         for name, value in raw.items():
             try:
@@ -239,6 +231,19 @@ class Kind:
         self.check_item(where, values)
         key = self.key_of(values)
         return Desired(index=index, key=key, values=values, label=self.label_of(values))
+
+    def check_shape(self, index: int, raw: Any) -> str:
+        """An item is a mapping of this kind's fields; returns where it is (``items[3]``)."""
+        where = f"items[{index}]"
+        if not isinstance(raw, Mapping):
+            raise ItemError(f"{where}: each item must be a mapping of fields, got {type(raw).__name__}")
+        unknown = sorted(str(name) for name in raw if name not in self.field_names)
+        if unknown:
+            raise ItemError(
+                f"{where}: unknown field {unknown[0]!r} for kind {self.name}"
+                f" (fields: {', '.join(self.field_names)})"
+            )
+        return where
 
     def check_item(self, where: str, values: dict) -> None:
         """Kind-specific item rules (raise ItemError)."""
@@ -458,13 +463,7 @@ class GroupMembersKind(Kind):
         return ()
 
     def normalize_item(self, index: int, raw: Any) -> Desired:
-        where = f"items[{index}]"
-        if not isinstance(raw, Mapping):
-            raise ItemError(f"{where}: each item must be a mapping of fields, got {type(raw).__name__}")
-        unknown = sorted(str(name) for name in raw if name not in self.field_names)
-        if unknown:
-            raise ItemError(f"{where}: unknown field {unknown[0]!r} for kind group_members"
-                            " (fields: group, user, member_group)")
+        where = self.check_shape(index, raw)
         values = {}
         for name in self.field_names:
             try:
