@@ -30,5 +30,5 @@ def ensure_collection_link() -> Path:
 ensure_collection_link()
 if str(COLLECTIONS_ROOT) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_ROOT))
-sys.path.append(str(REPO_ROOT / "tests"))  # pki_helpers, shared by the unit and integration TLS tests
+sys.path.append(str(REPO_ROOT / "tests"))  # helpers shared across suites: pki_helpers, headless_chromium
 os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS_ROOT))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
+from headless_chromium import headless_chromium
 
 REPO = Path(__file__).resolve().parent.parent.parent
 HTML = REPO / "docs" / "_build" / "html"
@@ -33,8 +33,6 @@ OUTPUT = REPO / "tests" / "output"
 SCREENSHOT = OUTPUT / "docs_site_index.png"
 EXTERNAL_LINKS = OUTPUT / "docs_external_links.txt"
 BUILD = [sys.executable, str(REPO / "tools" / "build_docs.py")]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 # Pages the build must have: one per guide, plugin and role.
 EXPECTED_PAGES = [
@@ -99,24 +97,8 @@ class Server:
 
 @pytest.fixture
 def chromium(tmp_path: Path) -> Iterator:
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
-    options = Options()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1280,900"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
+    with headless_chromium(tmp_path / "chromium-profile") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 LINKS_JS = "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href);"
