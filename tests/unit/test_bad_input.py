@@ -7,8 +7,6 @@ traceback."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
@@ -30,7 +28,7 @@ from ansible_collections.processmaker.core.plugins.modules import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pm_sandbox.testing import SandboxProcess
-from unit_helpers import ScriptedServer, patch_module_args, run_lookups
+from unit_helpers import ScriptedServer, run_lookups, run_module
 
 MODULES = {"pm_api": pm_api, "pm_token": pm_token, "pm_resource": pm_resource, "pm_package": pm_package}
 TOKEN = "bad-input-token-0f1e2d3c4b5a"  # bearer-shaped; never sent: no case makes a request
@@ -44,20 +42,6 @@ FIX_WORDS = re.compile(
 )
 
 
-def run_module(module: Any, args: dict) -> dict:
-    """Run a module's main() in-process; its JSON result plus ``_rc``. Any exception but the
-    SystemExit of exit_json/fail_json propagates: that is a traceback, and the test fails on it."""
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out):
-        try:
-            module.main()
-        except SystemExit as exited:
-            rc = exited.code
-        else:
-            raise AssertionError(f"{module.__name__} returned without exit_json or fail_json")
-    result = json.loads(out.getvalue())
-    result["_rc"] = rc
-    return result
 
 
 def assert_clean(result: dict, context: Any = None) -> None:

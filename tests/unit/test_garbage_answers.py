@@ -12,8 +12,6 @@ one-line fail_json, never a traceback; and no answer makes a call loop.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -35,7 +33,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.pagination impor
 from ansible_collections.processmaker.core.plugins.modules import pm_resource, pm_token
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from unit_helpers import connection, make_jwt, patch_module_args
+from unit_helpers import connection, make_jwt, run_module
 
 TOKEN = "garbage-test-token-5d4c3b2a1f"  # ours: never in a message
 ISSUED = "server-issued-token-9a8b7c6d"  # what the server's bodies carry
@@ -325,18 +323,6 @@ def test_an_expiry_beyond_any_date_is_an_unknown_expiry(garbage: GarbageServer, 
 # The modules, in-process
 
 
-def run_module(module: Any, args: dict) -> dict:
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out):
-        try:
-            module.main()
-        except SystemExit as exited:
-            rc = exited.code
-        else:
-            raise AssertionError("the module returned without exit_json or fail_json")
-    result = json.loads(out.getvalue())
-    result["_rc"] = rc
-    return result
 
 
 def assert_clean(result: dict, endpoints: tuple) -> None:

@@ -3,7 +3,6 @@ server on 127.0.0.1: check mode, changed, returns, failures, and secrets."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,31 +10,22 @@ from ansible_collections.processmaker.core.plugins.module_utils.pkce import (
     s256_challenge,
 )
 from ansible_collections.processmaker.core.plugins.modules import pm_api, pm_token
-from unit_helpers import Reply, make_jwt, patch_module_args, token_body
+from unit_helpers import Reply, make_jwt, run_module, token_body
 
 PASSWORD = "pa55-w0rd!"
 SECRET = "cl13nt-s3cret"
 
 
 @pytest.fixture
-def run(capsys, monkeypatch):
+def run(monkeypatch):
     for name in ("PM_URL", "PM_TOKEN", "PM_USERNAME", "PM_PASSWORD", "PM_CLIENT_ID", "PM_CLIENT_SECRET",
                  "PM_API_PATH", "PM_GRANT_TYPE"):
         monkeypatch.delenv(name, raising=False)
 
-    def run_module(module, args, check_mode=False):
-        args = dict(args)
-        if check_mode:
-            args["_ansible_check_mode"] = True
-        with patch_module_args(args), pytest.raises(SystemExit) as exited:
-            module.main()
-        out = capsys.readouterr().out
-        result = json.loads(out)
-        result["_rc"] = exited.value.code
-        result["_raw"] = out
-        return result
+    def run(module, args, check_mode=False):
+        return run_module(module, {**args, "_ansible_check_mode": True} if check_mode else args)
 
-    return run_module
+    return run
 
 
 def warnings_of(result):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import json
 import socket
 import subprocess
@@ -199,6 +200,23 @@ except ImportError:  # ansible-core 2.17, 2.18: the serialized args in basic._AN
         serialized = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
         with mock.patch.object(basic, "_ANSIBLE_ARGS", serialized):
             yield
+
+
+def run_module(module: Any, args: dict) -> dict:
+    """Run a module's main() in-process: its JSON result plus ``_rc`` and ``_raw`` (the output). Any
+    exception but the SystemExit of exit_json/fail_json propagates: a traceback fails the test."""
+    out = io.StringIO()
+    with patch_module_args(args), contextlib.redirect_stdout(out):
+        try:
+            module.main()
+        except SystemExit as exited:
+            rc = exited.code
+        else:
+            raise AssertionError(f"{module.__name__} returned without exit_json or fail_json")
+    result = json.loads(out.getvalue())
+    result["_rc"] = rc
+    result["_raw"] = out.getvalue()
+    return result
 
 
 COLLECTIONS_ROOT = Path(__file__).resolve().parents[1] / "output" / "collections"
