@@ -33,6 +33,10 @@ from ansible_collections.processmaker.core.plugins.module_utils.kinds import (
 
 OPS = ("create", "update", "restore", "delete", "unchanged")
 WRITE_OPS = frozenset(("create", "update", "restore", "delete"))
+# The summary counts each action under a past participle: a key named "update" would be shadowed by
+# Jinja's dict.update in templates ({{ summary.update }} prints a method).
+SUMMARY_KEYS = {"create": "created", "update": "updated", "restore": "restored", "delete": "deleted",
+                "unchanged": "unchanged"}
 
 
 class PlanError(ValueError):
@@ -96,9 +100,9 @@ class Plan:
         return [action for action in self.actions if action.writes]
 
     def summary(self) -> dict:
-        counts = {op: 0 for op in OPS}
+        counts = {SUMMARY_KEYS[op]: 0 for op in OPS}
         for action in self.actions:
-            counts[action.op] += 1
+            counts[SUMMARY_KEYS[action.op]] += 1
         counts["skipped"] = len(self.skipped)
         return counts
 

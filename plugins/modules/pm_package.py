@@ -190,10 +190,12 @@ assets:
   elements: dict
   sample: [{uuid: 9f0c..., type: Process, name: Loan Request, mode: update, action: unchanged, id: 12}]
 summary:
-  description: How many assets each import action concerns.
+  description:
+    - How many assets each import action concerns, keyed C(created), C(updated), C(copied), C(unchanged) and
+      C(discarded).
   returned: when O(state=imported)
   type: dict
-  sample: {create: 0, update: 1, copy: 0, unchanged: 4, discard: 0}
+  sample: {created: 0, updated: 1, copied: 0, unchanged: 4, discarded: 0}
 diff:
   description:
     - "With C(--diff), the attributes an import changes, per asset (keyed C(Type: name)); for an export, the assets
@@ -330,9 +332,12 @@ def import_package(module, client):
     root_uuid = preview.get("rootUuid")
     root_plan = next((plan for plan in plans if plan.uuid == root_uuid), None)
     changed = not _installed(plans)
-    summary = {action: 0 for action in ("create", "update", "copy", "unchanged", "discard")}
+    # past participles: a key named "update" would be shadowed by Jinja's dict.update
+    counted = {"create": "created", "update": "updated", "copy": "copied", "unchanged": "unchanged",
+               "discard": "discarded"}
+    summary = dict.fromkeys(counted.values(), 0)
     for plan in plans:
-        summary[plan.action] += 1
+        summary[counted[plan.action]] += 1
     result = {
         "changed": changed, "src": src, "summary": summary,
         "assets": [plan.result() for plan in plans],

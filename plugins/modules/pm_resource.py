@@ -335,7 +335,7 @@ resources:
   type: list
   elements: dict
   sample:
-    - {kind: groups, state: present, changed: true, results: [], summary: {create: 2}, purge_skipped: [], requests: {list: 1}}
+    - {kind: groups, state: present, changed: true, results: [], summary: {created: 2}, purge_skipped: [], requests: {list: 1}}
 results:
   description:
     - One entry per item, in order, then one per object a purge deletes. In check mode, the predictions.
@@ -379,11 +379,12 @@ results:
     - {index: 1, identity: {username: rroe}, action: unchanged, id: 13}
 summary:
   description:
-    - How many items each action concerned, and how many objects purge left alone (C(skipped)).
+    - How many items each action concerned (C(created), C(updated), C(restored), C(deleted), C(unchanged)), and
+      how many objects purge left alone (C(skipped)).
     - With O(resources), the totals over every kind.
   returned: always
   type: dict
-  sample: {create: 1, update: 0, restore: 0, delete: 0, unchanged: 1, skipped: 0}
+  sample: {created: 1, updated: 0, restored: 0, deleted: 0, unchanged: 1, skipped: 0}
 purge_skipped:
   description:
     - Objects O(purge) did not delete, and why (the calling user, administrators, system users...).

@@ -180,5 +180,7 @@ def test_make_demo(leak_guard: LeakGuard) -> None:
                  "pm_token lookup: GET /users answered 200", "users 2 created",
                  "second run: changed=False (2 users, 3 memberships unchanged)", "==> pm_sandbox stopped"):
         assert text in run.stdout
+    # a summary key named "update" printed Jinja's dict.update ("<built-in method update of ...>")
+    assert "built-in method" not in run.stdout and "users 2 created, 0 updated" in run.stdout
     issued = re.search(r"tokens issued: (\d+) \((.*)\)", run.stdout)
     assert issued and "authorization_code: 1" in issued.group(2) and "personal_access: 1" in issued.group(2)

@@ -172,7 +172,7 @@ def test_export_then_import_into_a_reset_sandbox_is_identical(pb: Runner, clean_
     clean_sandbox.reset_counters()
     ok(run(pb, importing, "import", args=["--check", "--diff"]))
     predicted = pb.result("import")
-    assert predicted["changed"] is True and predicted["summary"]["create"] == 7 and predicted["root"]["id"] is None
+    assert predicted["changed"] is True and predicted["summary"]["created"] == 7 and predicted["root"]["id"] is None
     assert imports(clean_sandbox.counters()) == 0 and listed(clean_sandbox, "/processes") == []
 
     ok(run(pb, importing, "import"))
@@ -204,7 +204,7 @@ def test_a_changed_asset_is_updated_and_the_diff_says_what(pb: Runner, clean_san
           register: r_import
     """, "import", args=["--diff"]))
     result = pb.result("import")
-    assert result["changed"] is True and result["summary"]["update"] == 1 and result["summary"]["unchanged"] == 6
+    assert result["changed"] is True and result["summary"]["updated"] == 1 and result["summary"]["unchanged"] == 6
     (updated,) = [a for a in result["assets"] if a["action"] == "update"]
     assert updated["name"] == "Loan Form" and updated["id"] == form["id"] and "description" in updated["changes"]
     assert result["diff"]["before"]["Screen: Loan Form"]["description"] == "Changed by hand"
@@ -290,7 +290,7 @@ def test_per_asset_modes(pb: Runner, clean_sandbox: SandboxProcess) -> None:
     assert sorted(p["name"] for p in listed(clean_sandbox, "/processes")) == ["Loan Request", "Loan Request 2"]
     assert imports(clean_sandbox.counters()) == 1
     assert_clean_failure(pb.result("unknown"), "asset_modes names 'Nothing like it'", "Process:Loan Request")
-    assert pb.result("discard")["changed"] is False and pb.result("discard")["summary"]["discard"] == 7
+    assert pb.result("discard")["changed"] is False and pb.result("discard")["summary"]["discarded"] == 7
 
 
 def test_a_lost_import_answer_is_checked_not_sent_again(pb: Runner, clean_sandbox: SandboxProcess) -> None:

@@ -143,7 +143,7 @@ def test_converge_every_kind_then_a_second_run_writes_nothing(pb: Runner, clean_
     ok(pb.run(playbook, extra_vars=SECRET_VARS))
     assert all(pb.result(kind)["changed"] for kind in KINDS)
     summaries = {kind: pb.result(kind)["summary"] for kind in KINDS}
-    assert summaries["users"]["create"] == count and summaries["group_members"]["create"] == count + 1
+    assert summaries["users"]["created"] == count and summaries["group_members"]["created"] == count + 1
     assert summaries["settings"] == {"create": 0, "update": 3, "restore": 0, "delete": 0, "unchanged": 1, "skipped": 0}
     assert pb.result("users")["requests"]["write"] == count
 
@@ -355,7 +355,7 @@ def test_purge_of_memberships_and_absent(pb: Runner, clean_sandbox: SandboxProce
           register: r_absent_groups
     """, "purged", "absent_vars", "absent_groups"))
     purged = pb.result("purged")
-    assert purged["summary"]["delete"] == 3 and purged["summary"]["unchanged"] == 1
+    assert purged["summary"]["deleted"] == 3 and purged["summary"]["unchanged"] == 1
     a1 = by(listed(clean_sandbox, "/users"), "username")["a1"]
     assert [(m["name"], m["member_id"]) for m in listed(clean_sandbox, "/group_members")] == [("Sales", a1["id"])]
     assert [r["action"] for r in pb.result("absent_vars")["results"]] == ["delete", "unchanged"]
@@ -559,8 +559,8 @@ def test_resources_converge_in_one_task_listing_each_kind_once(pb: Runner, clean
                      ("group_members", "present"), ("groups", "absent")]
     members_plan = predicted["resources"][3]
     # memberships of groups and users the same task would create: predicted exactly, no warning
-    assert members_plan["summary"]["create"] == count + 1 and "not exist yet" not in json_text(predicted)
-    assert predicted["summary"]["create"] == 1 + 2 + count + count + 1
+    assert members_plan["summary"]["created"] == count + 1 and "not exist yet" not in json_text(predicted)
+    assert predicted["summary"]["created"] == 1 + 2 + count + count + 1
     assert predicted["diff"]["after"]["users: user0001"]["password"] == "********"
 
     ok(pb.run(playbook, extra_vars=SECRET_VARS))

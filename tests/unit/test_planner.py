@@ -62,7 +62,7 @@ def test_create_update_unchanged_in_item_order():
     assert create.id is None and "password" in create.changes
     assert unchanged.id == 2 and not unchanged.values
     assert update.id == 3 and update.values == {"title": "Boss"} and update.changes == ["title"]
-    assert plan.changed and plan.summary() == {"create": 1, "update": 1, "restore": 0, "delete": 0, "unchanged": 1,
+    assert plan.changed and plan.summary() == {"created": 1, "updated": 1, "restored": 0, "deleted": 0, "unchanged": 1,
                                                "skipped": 0}
     assert [action.result() for action in plan.actions][2] == {
         "identity": {"username": "Diff"}, "action": "update", "id": 3, "index": 2, "changes": ["title"]}
@@ -146,7 +146,7 @@ def test_purge_deletes_what_is_not_listed_but_never_the_protected():
     assert skipped == {"admin": "the user this task authenticates as",
                        "boss": "an administrator (purge never removes one; list it with state=absent to delete it)",
                        "_anon": "a system user"}
-    assert plan.summary()["skipped"] == 3 and plan.summary()["delete"] == 2
+    assert plan.summary()["skipped"] == 3 and plan.summary()["deleted"] == 2
 
 
 def test_purge_of_memberships_spares_the_caller_and_unlisted_members():
