@@ -14,6 +14,8 @@ description:
   - Read only. For writes use M(processmaker.core.pm_api).
   - Authenticates like M(processmaker.core.pm_api), with tokens shared through the same cache as the
     P(processmaker.core.pm_token#lookup) lookup, so lookups across hosts and forks ask for one token.
+requirements:
+  - requests >= 2.28 (Python library), on the controller
 author:
   - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:
@@ -74,53 +76,31 @@ _raw:
   elements: raw
 """
 
-from ansible.errors import AnsibleError
 from ansible.module_utils.common.validation import check_type_bool
-from ansible.plugins.lookup import LookupBase
-from ansible.utils.display import Display
-from ansible_collections.processmaker.core.plugins.module_utils.errors import (
-    ProcessMakerError,
-)
-from ansible_collections.processmaker.core.plugins.module_utils.lookup_support import (
-    client_for_lookup,
-    connection_for_lookup,
-    lookup_variables,
-)
-from ansible_collections.processmaker.core.plugins.module_utils.options import (
-    OptionError,
+from ansible_collections.processmaker.core.plugins.plugin_utils.lookup import (
+    ProcessMakerLookup,
 )
 
-display = Display()
 
+class LookupModule(ProcessMakerLookup):
+    NAME = "processmaker.core.pm_api"
+    CODE_FLOW_HINT = "get a token with the processmaker.core.pm_token module and pass it as access_token"
 
-class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         if not terms:
-            raise AnsibleError("processmaker.core.pm_api needs at least one API path")
+            self.fail("needs at least one API path")
         if kwargs.get("all_pages") is not None:  # Ansible reads a lookup's bool loosely: "maybe" would be false
             try:
                 check_type_bool(kwargs["all_pages"])
             except TypeError:
-                raise AnsibleError(f"processmaker.core.pm_api: all_pages must be true or false, not"
-                                   f" {kwargs['all_pages']!r}") from None
-        var_options = lookup_variables(self, variables)
-        self.set_options(var_options=var_options, direct=kwargs)
-        try:
-            options = connection_for_lookup(self, var_options, kwargs)
-        except OptionError as error:
-            raise AnsibleError(f"processmaker.core.pm_api: {error}") from None
-        if options.grant_type == "authorization_code":
-            raise AnsibleError("processmaker.core.pm_api lookup cannot run the authorization code flow; get a token"
-                               " with the processmaker.core.pm_token module and pass it as access_token")
-        query = self.get_option("query") or {}
-        all_pages = self.get_option("all_pages")
-        if (self.get_option("max_items") or 0) < 0:
-            raise AnsibleError(f"processmaker.core.pm_api: max_items must be 0 (no limit) or more, not"
-                               f" {self.get_option('max_items')}")
-        max_items = self.get_option("max_items") or None
-        client = client_for_lookup(self, options, warn=display.warning)
+                self.fail(f"all_pages must be true or false, not {kwargs['all_pages']!r}")
         results = []
-        try:
+        with self.talking(self.connect(variables, kwargs)) as client:
+            query = self.get_option("query") or {}
+            all_pages = self.get_option("all_pages")
+            if (self.get_option("max_items") or 0) < 0:
+                self.fail(f"max_items must be 0 (no limit) or more, not {self.get_option('max_items')}")
+            max_items = self.get_option("max_items") or None
             for term in terms:
                 path = str(term)
                 if all_pages:
@@ -129,8 +109,4 @@ class LookupModule(LookupBase):
                 else:
                     response = client.get(path, query=query)
                     results.append(response.json if response.is_json else response.text)
-        except ProcessMakerError as error:
-            raise AnsibleError(f"processmaker.core.pm_api: {error.one_line(options.secret_values())}") from None
-        finally:
-            client.close()
         return results

@@ -18,6 +18,8 @@ description:
   - Works with the V(password), V(client_credentials) and V(refresh_token) grants (cached), and V(token)
     (the given O(access_token) is returned as it is). The authorization code flow needs a person; use
     M(processmaker.core.pm_token) for it.
+requirements:
+  - requests >= 2.28 (Python library), on the controller
 author:
   - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:
@@ -29,7 +31,7 @@ options:
     required: false
 notes:
   - The token is a secret. Lookups are evaluated where they are used, so prefer passing
-    C(lookup('processmaker.core.pm_token')) straight to O(processmaker.core.pm_api#module:access_token)
+    V(lookup('processmaker.core.pm_token'\)) straight to O(processmaker.core.pm_api#module:access_token)
     over storing it in a fact, and set C(no_log=true) on tasks that print or register it.
   - The cache holds tokens (never passwords or client secrets) in files readable only by the user.
 seealso:
@@ -72,41 +74,17 @@ _raw:
   elements: str
 """
 
-from ansible.errors import AnsibleError
-from ansible.plugins.lookup import LookupBase
-from ansible.utils.display import Display
-from ansible_collections.processmaker.core.plugins.module_utils.errors import (
-    ProcessMakerError,
-)
-from ansible_collections.processmaker.core.plugins.module_utils.lookup_support import (
-    client_for_lookup,
-    connection_for_lookup,
-    lookup_variables,
-)
-from ansible_collections.processmaker.core.plugins.module_utils.options import (
-    OptionError,
+from ansible_collections.processmaker.core.plugins.plugin_utils.lookup import (
+    ProcessMakerLookup,
 )
 
-display = Display()
 
+class LookupModule(ProcessMakerLookup):
+    NAME = "processmaker.core.pm_token"
+    CODE_FLOW_HINT = "use the processmaker.core.pm_token module"
 
-class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         if terms:
-            raise AnsibleError(f"processmaker.core.pm_token takes no terms, only options (got {len(terms)})")
-        var_options = lookup_variables(self, variables)
-        self.set_options(var_options=var_options, direct=kwargs)
-        try:
-            options = connection_for_lookup(self, var_options, kwargs)
-        except OptionError as error:
-            raise AnsibleError(f"processmaker.core.pm_token: {error}") from None
-        if options.grant_type == "authorization_code":
-            raise AnsibleError("processmaker.core.pm_token lookup cannot run the authorization code flow (it needs a"
-                               " person); use the processmaker.core.pm_token module")
-        client = client_for_lookup(self, options, warn=display.warning)
-        try:
+            self.fail(f"takes no terms, only options (got {len(terms)})")
+        with self.talking(self.connect(variables, kwargs)) as client:
             return [client.token.access_token]
-        except ProcessMakerError as error:
-            raise AnsibleError(f"processmaker.core.pm_token: {error.one_line(options.secret_values())}") from None
-        finally:
-            client.close()

@@ -10,8 +10,11 @@ ProcessMaker's Passport reads. Any RFC 6749 token endpoint works.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
@@ -21,6 +24,9 @@ from ansible_collections.processmaker.core.plugins.module_utils.errors import (
 )
 from ansible_collections.processmaker.core.plugins.module_utils.options import (
     ConnectionOptions,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.token_store import (
+    TokenStore,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.tokens import Token
 
@@ -100,6 +106,8 @@ class AuthStrategy:
 
     grant_type = ""
     repeatable = False
+    presented_refresh: str | None = None  # a refresh token the caller gave (the start of a rotation chain)
+    spends_presented = False  # obtain() exchanges presented_refresh (it is revoked afterwards)
 
     def obtain(self) -> Token:
         raise NotImplementedError
@@ -132,24 +140,29 @@ class ClientCredentialsGrant(AuthStrategy):
         return self.endpoint.request("client_credentials", {}, safe_to_retry=True)
 
 
+def exchange_refresh_token(endpoint: TokenEndpoint, refresh_token: str) -> Token:
+    """One refresh exchange; never repeated blindly: a lost answer means the refresh token is spent."""
+    try:
+        return endpoint.request("refresh_token", {"refresh_token": refresh_token}, safe_to_retry=False)
+    except ProcessMakerError as error:
+        raise not_repeated(error, "refresh token", "if it is then refused as spent, get a new token with the"
+                           " original grant") from None
+
+
 class RefreshTokenGrant(AuthStrategy):
     """Refresh tokens rotate: each use revokes the old one, so the strategy keeps the newest."""
 
     grant_type = "refresh_token"
     repeatable = True
+    spends_presented = True
 
     def __init__(self, endpoint: TokenEndpoint, refresh_token: str) -> None:
         self.endpoint = endpoint
+        self.presented_refresh = refresh_token
         self._refresh_token = refresh_token
 
     def obtain(self) -> Token:
-        # not safe to repeat blindly: a lost answer means the refresh token is already spent
-        try:
-            token = self.endpoint.request("refresh_token", {"refresh_token": self._refresh_token},
-                                          safe_to_retry=False)
-        except ProcessMakerError as error:
-            raise not_repeated(error, "refresh token", "if it is then refused as spent, get a new token with the"
-                               " original grant") from None
+        token = exchange_refresh_token(self.endpoint, self._refresh_token)
         if token.refresh_token:
             self._refresh_token = token.refresh_token
         return token
@@ -187,45 +200,92 @@ class AuthorizationCodeGrant(AuthStrategy):
 
 
 class StaticToken(AuthStrategy):
-    """A token we were given (PAT or any bearer token)."""
+    """A token we were given (PAT or any bearer token), with the refresh token that renews it, if any."""
 
     grant_type = "token"
     repeatable = False
 
     def __init__(self, access_token: str, refresh_token: str | None = None) -> None:
         self._token = Token.from_bearer(access_token, refresh_token=refresh_token)
+        self.presented_refresh = refresh_token
 
     def obtain(self) -> Token:
         return self._token
+
+
+class TokenProvider(Protocol):
+    """What the client asks for tokens: the Authenticator, and the layers composed around it when a
+    client is built (the lookups' shared cache, the executor's lock)."""
+
+    def token(self) -> Token:
+        """The token to send now (obtained or renewed as needed)."""
+
+    def renew(self, stale: Token | None = None) -> Token:
+        """A new token after ``stale`` was rejected (the API answered 401) or is about to expire."""
+
+    def can_renew(self) -> bool:
+        """Whether ``renew`` can get another token at all."""
+
+
+# How long the memory of a rotation outlives the token it holds: later tasks of a run that present
+# the spent pair keep working (they are given the live token of the chain).
+ROTATION_KEEP = 24 * 3600.0
+
+
+class Rotations:
+    """Refresh tokens rotate: each exchange revokes the pair that was presented. This remembers, on
+    disk, per refresh token a caller presented (with the client's credentials), the live token its
+    chain has become, so every later task and lookup that presents the spent pair gets that one.
+    An entry serves only a caller who presents the same refresh token and client secret."""
+
+    def __init__(self, store: TokenStore, endpoint: TokenEndpoint) -> None:
+        self.store = store
+        self.endpoint = endpoint
+
+    @contextlib.contextmanager
+    def held(self, presented: str) -> Iterator[str | None]:
+        """The chain's entry name, locked against other forks; None when nothing can be kept."""
+        endpoint = self.endpoint
+        name = self.store.name("rotation", endpoint.url, endpoint.client_id or "", endpoint.client_secret or "",
+                               presented)
+        if name is None:
+            yield None
+            return
+        with self.store.locked(name) as locked:
+            yield name if locked else None
+
+    def current(self, name: str) -> Token | None:
+        return self.store.load(name)
+
+    def remember(self, name: str, token: Token) -> None:
+        self.store.store(name, token, keep_until=max(token.expires_at or 0.0, time.time() + ROTATION_KEEP))
 
 
 class Authenticator:
     """Holds the current token for one run; renews it from its refresh token, else the grant.
 
     ``renew()`` is what the client calls on a 401 (once per request) and before a request when
-    the token is about to expire.
+    the token is about to expire. With ``rotations``, a refresh token the caller presented is
+    exchanged at most once across tasks and forks: later callers get the token it became.
     """
 
     def __init__(self, strategy: AuthStrategy, endpoint: TokenEndpoint | None = None,
-                 margin: float = 30.0) -> None:
+                 margin: float = 30.0, rotations: Rotations | None = None) -> None:
         self.strategy = strategy
         self.endpoint = endpoint
         self.margin = margin
+        self.rotations = rotations if strategy.presented_refresh else None
         self._token: Token | None = None
 
     @property
     def current(self) -> Token | None:
         return self._token
 
-    def adopt(self, token: Token) -> None:
-        """Take over a token obtained elsewhere (the shared cache), to use or renew it."""
-        self._token = token
-
     def token(self) -> Token:
         if self._token is None:
-            self._token = self.strategy.obtain()
+            self._token = self._first()
         elif self._token.needs_renewal(self.margin) and self.can_renew():
-            self._token = self._renewed()
+            self._token = self._renewed(self._token)
         return self._token
 
     def can_renew(self) -> bool:
@@ -238,27 +298,83 @@ class Authenticator:
         """A new token after ``stale`` was rejected (or is about to expire)."""
         if stale is not None and self._token is not None and self._token.access_token != stale.access_token:
             return self._token  # already renewed meanwhile
+        if self._token is None and stale is not None:
+            self._token = stale  # a token obtained elsewhere (the shared cache), to renew
         if not self.can_renew():
             raise ProcessMakerError(
                 "the access token was rejected and cannot be renewed", status=401, code="unauthenticated",
                 hint="Give a valid access_token, or credentials (username/password, client credentials or a"
-                " refresh_token with client_id) so it can be renewed",
+                " refresh token with client_id) so it can be renewed",
             )
-        self._token = self._renewed()
+        self._token = self._renewed(stale or self._token)
         return self._token
 
-    def _renewed(self) -> Token:
-        token = self._token
-        if token is not None and token.refresh_token and self.endpoint is not None and self.endpoint.client_id:
+    @contextlib.contextmanager
+    def _chain(self) -> Iterator[str | None]:
+        """The rotation entry of the presented refresh token, held for the duration; else None."""
+        if self.rotations is None:
+            yield None
+            return
+        with self.rotations.held(self.strategy.presented_refresh) as name:
+            yield name
+
+    def _first(self) -> Token:
+        with self._chain() as chain:
+            remembered = self.rotations.current(chain) if chain else None
+            if remembered is None:
+                token = self.strategy.obtain()
+                if chain and self.strategy.spends_presented:
+                    self.rotations.remember(chain, token)
+                return token
+            if not remembered.needs_renewal(self.margin):
+                return remembered  # the presented pair was rotated earlier in the run: its live token
+            token = self._exchange(remembered)
+            self.rotations.remember(chain, token)
+            return token
+
+    def _renewed(self, stale: Token | None) -> Token:
+        with self._chain() as chain:
+            remembered = self.rotations.current(chain) if chain else None
+            if (remembered is not None and not remembered.needs_renewal(self.margin)
+                    and (stale is None or remembered.access_token != stale.access_token)):
+                return remembered  # another task or fork rotated it meanwhile
+            token = self._exchange(remembered or self._token)
+            if chain:
+                self.rotations.remember(chain, token)
+            return token
+
+    def _exchange(self, base: Token | None) -> Token:
+        """A new token: ``base``'s refresh token when it has one, else (or when it is spent) the grant."""
+        if base is not None and base.refresh_token and self.endpoint is not None and self.endpoint.client_id:
             try:
-                return RefreshTokenGrant(self.endpoint, token.refresh_token).obtain()
+                return exchange_refresh_token(self.endpoint, base.refresh_token)
             except ProcessMakerError as error:
-                if not (self.strategy.repeatable and self.strategy.grant_type != "refresh_token"
+                if not (self.strategy.repeatable and not self.strategy.spends_presented
                         and (error.code in STALE_GRANT_CODES or answer_lost(error))):
                     raise
                 # the refresh token is spent or revoked, or its answer was lost (so it may be spent):
                 # the original grant (a password, client credentials) still works and is safe to repeat
         return self.strategy.obtain()
+
+
+class LockedAuthenticator:
+    """A token provider behind a lock: threads share one token and renew it once."""
+
+    def __init__(self, inner: TokenProvider) -> None:
+        self._inner = inner
+        self._lock = threading.RLock()
+
+    def token(self) -> Token:
+        with self._lock:
+            return self._inner.token()
+
+    def renew(self, stale: Token | None = None) -> Token:
+        with self._lock:
+            return self._inner.renew(stale)
+
+    def can_renew(self) -> bool:
+        with self._lock:
+            return self._inner.can_renew()
 
 
 def token_endpoint_for(options: ConnectionOptions, transport: Any) -> TokenEndpoint:
@@ -288,10 +404,8 @@ def build_strategy(options: ConnectionOptions, endpoint: TokenEndpoint, *, code:
 
 
 def build_authenticator(options: ConnectionOptions, transport: Any, *, margin: float = 30.0,
-                        **code_flow: Any) -> Authenticator:
+                        store: TokenStore | None = None, **code_flow: Any) -> Authenticator:
+    """The Authenticator of ``options``; with ``store``, refresh-token rotations are remembered in it."""
     endpoint = token_endpoint_for(options, transport)
-    return Authenticator(build_strategy(options, endpoint, **code_flow), endpoint, margin=margin)
-
-
-# A factory type other callers (the token cache) use to build an Authenticator lazily.
-AuthenticatorFactory = Callable[[], Authenticator]
+    rotations = Rotations(store, endpoint) if store is not None else None
+    return Authenticator(build_strategy(options, endpoint, **code_flow), endpoint, margin=margin, rotations=rotations)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.processmaker.core.plugins.module_utils.auth import (
     Authenticator,
+    TokenProvider,
     build_authenticator,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
@@ -32,13 +33,20 @@ from ansible_collections.processmaker.core.plugins.module_utils.errors import (
 )
 from ansible_collections.processmaker.core.plugins.module_utils.options import (
     ConnectionOptions,
+    is_loopback,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.pagination import (
     DEFAULT_PER_PAGE,
     PageCollection,
     collect_pages,
 )
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import (
+    Redactor,
+)
 from ansible_collections.processmaker.core.plugins.module_utils.retry import RetryPolicy
+from ansible_collections.processmaker.core.plugins.module_utils.token_store import (
+    TokenStore,
+)
 from ansible_collections.processmaker.core.plugins.module_utils.transport import (
     HttpTransport,
     declares_json,
@@ -48,6 +56,17 @@ _UNSET = object()
 
 INSECURE_WARNING = ("validate_certs is false: the server's certificate is not verified"
                     " (set ca_path to trust a private CA)")
+
+
+def plain_http_warning(options: ConnectionOptions) -> str | None:
+    """A warning when credentials or tokens would cross the network unencrypted (loopback is fine)."""
+    exposed = [url for url in (options.base_url, options.token_endpoint)
+               if url.lower().startswith("http://") and not is_loopback(url)]
+    if not exposed:
+        return None
+    host = urlsplit(exposed[0]).hostname
+    return (f"{exposed[0].split('/', 3)[0]}//{host} is plain http:// (not loopback): passwords, client secrets and"
+            " tokens cross the network unencrypted; use https://")
 
 
 class ApiResponse:
@@ -97,21 +116,26 @@ def encode_query(query: dict | None) -> list | None:
 
 
 class ProcessMakerClient:
-    def __init__(self, options: ConnectionOptions, transport: HttpTransport, authenticator: Authenticator | None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, options: ConnectionOptions, transport: HttpTransport, authenticator: TokenProvider | None,
+                 clock: Callable[[], float] = time.monotonic, store: TokenStore | None = None) -> None:
         self.options = options
         self.transport = transport
         self.authenticator = authenticator
         self.clock = clock
+        self.store = store  # closed with the client
 
     @classmethod
     def from_options(cls, options: ConnectionOptions, *, warn: Callable[[str], None] | None = None,
-                     authenticator: Any = None, session: Any = None, margin: float = 30.0,
-                     **code_flow: Any) -> ProcessMakerClient:
-        """The usual way in: a transport (one requests.Session) and an authenticator from options.
+                     store: TokenStore | None = None, wrap: Callable[[Authenticator], TokenProvider] | None = None,
+                     session: Any = None, margin: float = 30.0, redact: Redactor | None = None,
+                     connections: int = 10, **code_flow: Any) -> ProcessMakerClient:
+        """The usual way in: a transport (one requests.Session) and a token provider, composed once.
 
-        ``authenticator`` replaces the one built from the options (lookups pass their cached one).
+        ``store`` keeps refresh-token rotations (and, through ``wrap``, the lookups' shared cache);
+        ``wrap`` composes a layer around the Authenticator (the cache, the executor's lock).
         ``code_flow`` (code, redirect_uri, code_verifier) is for the authorization_code grant.
+        ``redact`` masks secrets in warnings and errors; every token the client sends is added to it.
+        ``connections``: how many requests may be in flight at once (the connection pool's size).
         """
         values = options.values
         tls = options.requests_tls()
@@ -119,20 +143,28 @@ class ProcessMakerClient:
             endpoint.lower().startswith("https:") for endpoint in (options.base_url, options.token_endpoint)
         ):
             warn(INSECURE_WARNING)  # once per task or lookup: each builds one client
+        cleartext = plain_http_warning(options)
+        if cleartext and warn is not None:
+            warn(cleartext)
         transport = HttpTransport(
             policy=RetryPolicy.from_options(values),
             timeout=values.get("timeout") or 30.0,
             tls=tls,
             warn=warn,
-            secrets=options.secret_values(),
+            redact=redact if redact is not None else options.redactor(),
             session=session,
+            connections=connections,
         )
-        if authenticator is None and (options.grant_type != "authorization_code" or code_flow.get("code")):
-            authenticator = build_authenticator(options, transport, margin=margin, **code_flow)
-        return cls(options, transport, authenticator)
+        provider: TokenProvider | None = None
+        if options.grant_type != "authorization_code" or code_flow.get("code"):
+            authenticator = build_authenticator(options, transport, margin=margin, store=store, **code_flow)
+            provider = wrap(authenticator) if wrap is not None else authenticator
+        return cls(options, transport, provider, store=store)
 
     def close(self) -> None:
         self.transport.close()
+        if self.store is not None:
+            self.store.close()
 
     # URLs -----------------------------------------------------------------------------------
     def url_for(self, path: str) -> str:
@@ -198,6 +230,8 @@ class ProcessMakerClient:
             token = None
             if authenticate:
                 token = self.token
+                # a server or proxy that echoes the request must not get the token into a message
+                self.transport.redact.add(token.access_token)
                 send_headers["Authorization"] = token.authorization_header()
             raw = self.transport.send(method, url, headers=send_headers, stream=stream,
                                       safe_to_retry=safe_to_retry, **kwargs)

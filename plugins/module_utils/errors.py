@@ -14,18 +14,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-REDACTED = "********"
-
-# Query parameters whose values never appear in a message.
-SECRET_QUERY_KEYS = frozenset(
-    (
-        "access_token", "token", "refresh_token", "password", "client_secret", "code", "code_verifier",
-        "secret", "api_key", "apikey", "key", "state", "id_token", "assertion",
-    )
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import (
+    redact_url,
 )
 
 _MAX_TEXT = 200
@@ -67,7 +60,8 @@ class ProcessMakerError(Exception):
     def __str__(self) -> str:
         return self.one_line()
 
-    def one_line(self, secrets: Iterable[str] = ()) -> str:
+    def one_line(self, redact: Callable[[str], str] | None = None) -> str:
+        """The failure in one line; ``redact`` (a Redactor) masks the secrets a server may have echoed."""
         what = f"{self.method} {self.url}" if self.method and self.url else (self.url or "request")
         if self.status is not None:
             outcome = f"failed with HTTP {self.status}"
@@ -88,10 +82,12 @@ class ProcessMakerError(Exception):
             )
             said = f"{said} ({fields})"
         line = f"{what} {outcome}: {said.rstrip('.')}"
+        if self.status is None and self.method is None and self.url is None:
+            line = said.rstrip(".")  # not a failed request: a finding about the answers (no such user)
         if self.hint:
             line += ". " + self.hint
         line = " ".join(line.split())  # exactly one line, whatever the server sent
-        return redact_text(line, secrets)
+        return redact(line) if redact is not None else line
 
     def to_dict(self) -> dict:
         """Structured form for a module's failure result (no secrets)."""
@@ -103,29 +99,6 @@ class ProcessMakerError(Exception):
             "method": self.method,
             "url": self.url,
         }
-
-
-def redact_url(url: str) -> str:
-    """The URL with user info and secret query values replaced by ********."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = REDACTED + "@" + netloc.rsplit("@", 1)[1]
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, REDACTED if k.lower() in SECRET_QUERY_KEYS else v) for k, v in pairs], safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment and REDACTED))
-
-
-def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """Replace every known secret value (longest first) in text."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,6 +323,23 @@ _OPENSSL_REASON = re.compile(r"(\[SSL: \w+\].*?)(?: \(_ssl\.c:\d+\)|['\"]\)|$)")
 _DROPPED = ("remotedisconnected", "connection aborted", "connectionreseterror", "connection reset by peer")
 
 
+# urllib3: "HTTPConnectionPool(host=..., port=...): Max retries exceeded with url: /path?query (Caused by
+# NewConnectionError("HTTPConnection(host=..., port=...): Failed to establish a new connection: [Errno 111]
+# Connection refused"))": the useful part is the innermost cause, at the very end.
+_CAUSED_BY = re.compile(r"\(Caused by (\w+)\((.*)\)\)\s*$", re.DOTALL)
+_CONNECTION_PREFIX = re.compile(r"^['\"]?(?:<[^>]*>|[\w.]+\(host=[^)]*\)):\s*")
+
+
+def _root_cause(text: str) -> str:
+    """The innermost reason of a requests/urllib3 exception text, without the URL (its query may hold a
+    secret) or the connection object it names."""
+    caused = _CAUSED_BY.search(text)
+    if caused:
+        inner = _CONNECTION_PREFIX.sub("", caused.group(2).strip()).strip("'\"")
+        return f"{caused.group(1)}: {inner}"
+    return re.sub(r"with url: \S+", "", re.sub(r"https?://\S+", "<url>", text))
+
+
 def connection_error(exc: BaseException, *, method: str, url: str, attempts: int = 1) -> ProcessMakerError:
     """A request that got no HTTP answer (DNS, refused, TLS, timeout, dropped connection)."""
     name = type(exc).__name__
@@ -374,9 +364,7 @@ def connection_error(exc: BaseException, *, method: str, url: str, attempts: int
     else:
         hint = "Check url and that the server is reachable from where the task runs"
         summary = "connection error"
-    # Exception texts from urllib3 repeat the URL (with its query); keep only the reason.
-    reason = re.sub(r"https?://\S+", "<url>", text)
-    reason = re.sub(r"\(Caused by ", "(", reason)
+    reason = _root_cause(text)
     if name == "InvalidHeader":  # requests quotes the header, a token included: keep only what is wrong
         reason = reason.split(":")[0]
         hint = "Header values and tokens must be one line of text; check headers and access_token"

@@ -9,8 +9,8 @@ a plan's writes with a bounded thread pool.
     executor = Executor(client, concurrency=8)
     outcomes = executor.execute(kind, plan, refs=..., extras=...)
 
-Writes share the module's client: its authenticator is put behind a lock (one token renewal for
-every worker) and its connection pool is sized to the workers. A create whose answer was lost (a
+Writes share the module's client, built for it: its token provider is behind a lock (one token
+renewal for every worker) and its connection pool is sized to the workers. A create whose answer was lost (a
 5xx or a dropped connection after the server may have acted) is never simply sent again: the item
 is looked up by its identity first, and adopted when it landed. A create refused because its
 identity is taken (HTTP 422 on the username or name: another play created the object since this
@@ -40,46 +40,6 @@ DEFAULT_PER_PAGE = 1000
 # HTTP statuses after which a POST may have been carried out although its answer was an error.
 LANDED_STATUSES = frozenset((500, 502, 503, 504))
 LANDED_CODES = frozenset(("connection_error", "connection_dropped", "timed_out", "corrupt_response"))
-
-
-class _LockedAuthenticator:
-    """The client's authenticator behind a lock: workers share one token and renew it once."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        self._lock = threading.RLock()
-
-    def token(self) -> Any:
-        with self._lock:
-            return self._inner.token()
-
-    def renew(self, stale: Any = None) -> Any:
-        with self._lock:
-            return self._inner.renew(stale)
-
-    def can_renew(self) -> bool:
-        with self._lock:
-            return self._inner.can_renew()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
-def share_client(client: Any, concurrency: int) -> Any:
-    """Make one client safe to use from ``concurrency`` threads (idempotent)."""
-    authenticator = getattr(client, "authenticator", None)
-    if authenticator is not None and not isinstance(authenticator, _LockedAuthenticator):
-        client.authenticator = _LockedAuthenticator(authenticator)
-    session = getattr(getattr(client, "transport", None), "session", None)
-    if session is not None and hasattr(session, "mount") and concurrency > 1:
-        try:
-            from requests.adapters import HTTPAdapter
-        except ImportError:  # pragma: no cover - requests is required by the client anyway
-            return client
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(10, concurrency))
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-    return client
 
 
 def taken_by_identity(error: ProcessMakerError, kind: Kind | None = None) -> bool:
@@ -180,15 +140,15 @@ class Outcome:
 class Executor:
     def __init__(self, client: Any, *, concurrency: int = DEFAULT_CONCURRENCY, per_page: int = DEFAULT_PER_PAGE,
                  create_retries: int | None = None, backoff: float | None = None,
-                 sleep: Callable[[float], None] = time.sleep, secrets: Iterable[str] = ()) -> None:
-        self.client = share_client(client, concurrency)
+                 sleep: Callable[[float], None] = time.sleep, redact: Callable[[str], str] | None = None) -> None:
+        self.client = client  # built for concurrency: a locked token provider, a pool of that size
         self.concurrency = max(1, int(concurrency))
         self.per_page = per_page
         values = getattr(getattr(client, "options", None), "values", {}) or {}
         self.create_retries = int(values.get("retries", 3) if create_retries is None else create_retries)
         self.backoff = float(values.get("retry_backoff", 0.5) if backoff is None else backoff)
         self.sleep = sleep
-        self.secrets = list(secrets)
+        self.redact = redact
         self.requests = {"write": 0, "lookup": 0}
         self._count_lock = threading.Lock()
 
@@ -269,7 +229,7 @@ class Executor:
             return Outcome(action.id)
         except ProcessMakerError as error:
             where = f"items[{action.index}] ({action.label})" if action.index is not None else action.label
-            return Outcome(action.id, error=f"{where}: {error.one_line(self.secrets)}", attempts=error.attempts)
+            return Outcome(action.id, error=f"{where}: {error.one_line(self.redact)}", attempts=error.attempts)
 
     # ---- a plan ---------------------------------------------------------------------------------
     def execute(self, kind: Kind, plan: Plan, refs: Mapping | None = None, extras: Mapping | None = None) -> list:

@@ -22,8 +22,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-MASK = "********"
-
 USER_CLASS = "ProcessMaker\\Models\\User"
 GROUP_CLASS = "ProcessMaker\\Models\\Group"
 

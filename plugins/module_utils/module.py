@@ -23,15 +23,22 @@ from ansible_collections.processmaker.core.plugins.module_utils.client import (
 )
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
-    redact_text,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.options import (
+    CACHE_OPTIONS,
     ConnectionOptions,
     OptionError,
     RuleSet,
     connection_argument_spec,
     explicit_from_module_args,
     resolve_connection,
+    resolve_values,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import (
+    Redactor,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.token_store import (
+    TokenStore,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.transport import (
     HAS_REQUESTS,
@@ -67,7 +74,15 @@ def defuse_integers(params: Any, spec: dict) -> None:
 
 
 class ProcessMakerModule(AnsibleModule):
-    def __init__(self, argument_spec: dict | None = None, rules: RuleSet | None = None, **kwargs: Any) -> None:
+    def __init__(self, argument_spec: dict | None = None, rules: RuleSet | None = None, *,
+                 returns_tokens: bool = False, **kwargs: Any) -> None:
+        # returns_tokens: the module returns tokens on purpose (pm_token). Any other module masks, in its
+        # result, every token it used as well as the given secrets: a server echoing them cannot leak them.
+        self.returns_tokens = returns_tokens
+        # masks every wire form of every secret (percent-encoded, JSON-escaped, Basic) in our messages;
+        # set before AnsibleModule parses the arguments, which may already fail
+        self.redact = Redactor()
+        self._connection: ConnectionOptions | None = None
         spec = connection_argument_spec()
         spec.update(argument_spec or {})
         rule_kwargs = (rules or RuleSet()).as_module_kwargs()
@@ -75,8 +90,6 @@ class ProcessMakerModule(AnsibleModule):
         super().__init__(argument_spec=spec, **rule_kwargs)
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-        self._connection: ConnectionOptions | None = None
-        self._secrets: list = []
 
     def _load_params(self) -> None:
         super()._load_params()
@@ -97,30 +110,53 @@ class ProcessMakerModule(AnsibleModule):
                 )
             except OptionError as error:
                 self.fail_json(msg=str(error))
-            for secret in self._connection.secret_values():
-                self.no_log_values.add(secret)  # values from PM_* variables are masked too
-            self._secrets = self._connection.secret_values()
+            self.redact = self._connection.redactor()
+            self._mask(self.redact.forms)  # values from PM_* variables are masked too
         return self._connection
 
-    def add_secret(self, value: str | None) -> None:
-        """Mask a secret learned at run time (a token) in every later message."""
-        if value:
-            self._secrets.append(value)
+    def _mask(self, forms: set) -> None:
+        """Ansible's own masking of the task result (no_log_values) covers every form too."""
+        self.no_log_values.update(forms)
 
-    def client(self, grant_hint: str | None = None, **code_flow: Any) -> ProcessMakerClient:
+    def add_secret(self, value: str | None) -> None:
+        """Mask a secret learned at run time (a token) in every later message (not in the result: a
+        module that returns a token does so on purpose, and documents it)."""
+        self.redact.add(value)
+
+    def client(self, grant_hint: str | None = None, *, wrap: Any = None, connections: int = 10,
+               **code_flow: Any) -> ProcessMakerClient:
         options = self.connection_options(grant_hint)
-        return ProcessMakerClient.from_options(options, warn=self.warn, **code_flow)
+        return ProcessMakerClient.from_options(options, warn=self.warn, store=self.token_store(), wrap=wrap,
+                                               redact=self.redact, connections=connections, **code_flow)
+
+    def token_store(self) -> TokenStore | None:
+        """Where refresh-token rotations are remembered for later tasks (PM_TOKEN_CACHE, PM_TOKEN_CACHE_DIR;
+        modules have no task options for it). Opened only when a presented refresh token needs it."""
+        try:
+            values, _sources = resolve_values(CACHE_OPTIONS, {}, (), os.environ)
+        except OptionError as error:
+            self.fail_json(msg=str(error))
+        if not values["cache"]:
+            return None
+        return TokenStore.open(values["cache_dir"], warn=self.warn)
+
+    def exit_json(self, **kwargs: Any) -> None:
+        if not self.returns_tokens:
+            self._mask(self.redact.forms)
+        super().exit_json(**kwargs)
 
     def fail_json(self, msg: Any = "", **kwargs: Any) -> None:
         """Every failure is one line, whatever a value quoted in it holds: Ansible's own argument
         errors quote values as given (``state: "present\\n"``), and so may ours."""
+        if not self.returns_tokens:
+            self._mask(self.redact.forms)
         super().fail_json(msg=" ".join(str(msg).split()), **kwargs)
 
     def fail_from_error(self, error: Exception, **result: Any) -> None:
         """fail_json with the one-line message, and the structured error for ProcessMakerError."""
         if isinstance(error, ProcessMakerError):
             result["error"] = error.to_dict()
-            message = error.one_line(self._secrets)
+            message = error.one_line(self.redact)
         else:
-            message = redact_text(str(error), self._secrets)
+            message = self.redact(str(error))
         self.fail_json(msg=message, **result)

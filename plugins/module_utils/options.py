@@ -16,12 +16,14 @@ inference below needs to know that (see ``infer_grant_type``).
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from ansible.module_utils.common.validation import (
     check_type_bool,
@@ -30,6 +32,10 @@ from ansible.module_utils.common.validation import (
     check_type_list,
     check_type_path,
     check_type_str,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import (
+    Redactor,
+    redact_url,
 )
 
 # Seconds: the longest per-request timeout (a day; far longer ones overflow the socket layer).
@@ -48,6 +54,9 @@ GRANT_INFERENCE = (
     ("password", ("username", "password")),
     ("client_credentials", ("client_id", "client_secret")),
 )
+
+# Options whose mere presence selects a grant: given empty, they are a mistake, never "unset".
+GRANT_SELECTORS = ("access_token", "refresh_token")
 
 # What each grant needs once it is known.
 GRANT_REQUIREMENTS = {
@@ -373,6 +382,10 @@ class ConnectionOptions:
         """Every secret given to us, for redaction (no_log values, warnings, error messages)."""
         return [self.values[name] for name in SECRET_OPTIONS if self.values.get(name)]
 
+    def redactor(self) -> Redactor:
+        """Masks every wire form of the given secrets (Basic credentials with client_id included)."""
+        return Redactor(self.secret_values(), self.values.get("client_id"))
+
     def requests_tls(self) -> dict:
         """``verify`` and ``cert`` keyword arguments for requests."""
         verify: Any = bool(self.values.get("validate_certs", True))
@@ -384,6 +397,26 @@ class ConnectionOptions:
             key = self.values.get("client_key")
             tls["cert"] = (cert, key) if key else cert
         return tls
+
+
+def check_endpoint(name: str, url: str) -> None:
+    """An http(s) URL without user info: requests would send ``user:password@`` as Basic credentials
+    in place of the Bearer token, to the API and the token endpoint alike."""
+    if not url.startswith(("https://", "http://")):
+        raise OptionError(f"{name} must start with https:// or http://, got {redact_url(url)!r}")
+    if "@" in urlsplit(url).netloc:
+        raise OptionError(f"{name} must not hold user:password@ (it would be sent instead of the token); remove it"
+                          " and give the credentials as username/password or client_id/client_secret")
+
+
+def is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def infer_grant_type(values: Mapping[str, Any], explicit: Iterable[str]) -> str | None:
@@ -400,6 +433,24 @@ def _infer(values: Mapping[str, Any]) -> str | None:
         if all(_is_set(values.get(name)) for name in needed):
             return grant
     return None
+
+
+def resolve_values(options: Iterable[OptionDef], given: Mapping[str, Any], explicit: Iterable[str],
+                   environ: Mapping[str, str]) -> tuple:
+    """(values, sources): what the task set > the PM_* environment > the default, per option."""
+    values: dict = {}
+    sources: dict = {}
+    for option in options:
+        if option.name in explicit:
+            values[option.name] = convert(option, given[option.name], "option " + option.name)
+            sources[option.name] = "task"
+        elif option.env and environ.get(option.env, "") != "":
+            values[option.name] = convert(option, environ[option.env], "environment variable " + option.env)
+            sources[option.name] = "env"
+        else:
+            values[option.name] = option.default
+            sources[option.name] = "default"
+    return values, sources
 
 
 def resolve_connection(
@@ -420,18 +471,11 @@ def resolve_connection(
     """
     environ = os.environ if environ is None else environ
     explicit = {name for name in explicit if given.get(name) is not None}
-    values: dict = {}
-    sources: dict = {}
-    for option in CONNECTION_OPTIONS:
-        if option.name in explicit:
-            values[option.name] = convert(option, given[option.name], "option " + option.name)
-            sources[option.name] = "task"
-        elif option.env and environ.get(option.env, "") != "":
-            values[option.name] = convert(option, environ[option.env], "environment variable " + option.env)
-            sources[option.name] = "env"
-        else:
-            values[option.name] = option.default
-            sources[option.name] = "default"
+    for name in GRANT_SELECTORS:
+        if name in explicit and isinstance(given[name], str) and not given[name].strip():
+            # an empty credential must not hand the task to another grant (PM_USERNAME/PM_PASSWORD...)
+            raise OptionError(f"{name} is empty: give the {name.replace('_', ' ')}, or leave {name} unset")
+    values, sources = resolve_values(CONNECTION_OPTIONS, given, explicit, environ)
 
     if values.get("url"):
         values["url"] = values["url"].rstrip("/")
@@ -440,8 +484,13 @@ def resolve_connection(
 
     if require_url and not values.get("url"):
         raise OptionError("url is required: set the url option (module_defaults group/processmaker.core.all) or PM_URL")
-    if values.get("url") and not values["url"].startswith(("https://", "http://")):
-        raise OptionError(f"url must start with https:// or http://, got {values['url']!r}")
+    for name in ("url", "token_url", "authorize_url"):
+        if values.get(name):
+            check_endpoint(name, values[name])
+    api_path = values.get("api_path") or ""
+    if values.get("url") and api_path and urlsplit(values["url"]).path.rstrip("/").endswith(api_path):
+        raise OptionError(f"url must be the server's root, without {api_path} (api_path adds it): give"
+                          f" {values['url'][: -len(api_path)] or values['url']}")
     for name in ("timeout", "retry_backoff", "retry_max_time"):
         if values[name] is not None and values[name] < 0:
             raise OptionError(f"{name} must not be negative")

@@ -34,9 +34,10 @@ def find_user(client: Any, user: Any) -> dict:
         if isinstance(item, dict) and item.get("username") == text
     ]
     if not matches:
+        # the listing worked (200): say what it did not contain, not that a request failed
         raise ProcessMakerError(
-            f"no user with username {text!r}", status=404, code="not_found", method="GET",
-            url=client.url_for("users"), hint="Check user (an id or an exact username)",
+            f"user: no user with username {text!r} on {client.options.base_url}", code="not_found",
+            hint="Check user (an id or an exact username)",
         )
     return matches[0]
 

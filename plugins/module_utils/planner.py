@@ -23,13 +23,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ansible_collections.processmaker.core.plugins.module_utils.kinds import (
-    MASK,
     UPDATE_SECRETS_CHOICES,
     Current,
     Desired,
     ItemError,
     Kind,
 )
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import MASK
 
 OPS = ("create", "update", "restore", "delete", "unchanged")
 WRITE_OPS = frozenset(("create", "update", "restore", "delete"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +20,9 @@ from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     connection_error,
     not_json,
     parse_json_body,
-    redact_text,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import (
+    Redactor,
     redact_url,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.retry import (
@@ -34,6 +36,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.retry import (
 
 try:
     import requests
+    import requests.adapters
     from requests import exceptions as rexc
 
     HAS_REQUESTS = True
@@ -85,6 +88,11 @@ def unsendable(exc: BaseException, *, method: str, url: str) -> ProcessMakerErro
     return None
 
 
+def _keep_headers(request: Any) -> Any:
+    """requests' auth hook, a no-op: the Authorization header is ours alone (never ~/.netrc's)."""
+    return request
+
+
 def declares_json(response: Any) -> bool:
     return "json" in (response.headers.get("Content-Type") or "").lower()
 
@@ -100,14 +108,22 @@ class HttpTransport:
         timeout: float = 30.0,
         tls: dict | None = None,
         warn: Callable[[str], None] | None = None,
-        secrets: Iterable[str] = (),
+        redact: Callable[[str], str] | None = None,
         session: Any = None,
+        connections: int = 10,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if session is None:
             session = requests.Session()
             session.headers["User-Agent"] = USER_AGENT
+            if connections > 10:  # requests pools 10 connections per host: enough unless writes run in parallel
+                adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=connections)
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+        # An auth hook that changes nothing: with one set, requests never reads ~/.netrc, whose
+        # Basic credentials would replace our Bearer header (and reach the token endpoint).
+        session.auth = _keep_headers
         self.session = session
         if tls and tls.get("verify") is False:
             # the user chose validate_certs=false; urllib3 would print a warning on every request
@@ -121,7 +137,7 @@ class HttpTransport:
         self.timeout = timeout
         self.tls = dict(tls or {})
         self.warn = warn or (lambda message: None)
-        self.secrets = list(secrets)
+        self.redact = redact or Redactor()
         self.sleep = sleep
         self.clock = clock
 
@@ -135,7 +151,7 @@ class HttpTransport:
             f"{method} {redact_url(url)} {what}; retrying in {wait:.1f}s"
             f" (attempt {attempt + 1} of {self.policy.retries + 1})"
         )
-        self.warn(redact_text(message, self.secrets))
+        self.warn(self.redact(message))
 
     def _retry_limit(self, attempt: int) -> str | None:
         """Which bound ended the retries after failed attempt ``attempt``, for the error message."""

@@ -18,6 +18,8 @@ description:
     and corrupt bodies on idempotent methods, with exponential backoff; each retry is a warning.
   - Failures are one line saying what failed, what the server said and what to do; the decoded
     error (status, code, message, field errors) is in RV(error).
+requirements:
+  - requests >= 2.28 (Python library), on the host the module runs on (the controller with C(connection: local))
 author:
   - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:
@@ -59,6 +61,9 @@ options:
   body:
     description:
       - JSON body (any JSON value). Not with GET or HEAD (use O(query)).
+      - A string is sent as it is (as C(ansible.builtin.uri) does), so a JSON document written as text,
+        or one from C(to_json), is not encoded a second time; C(Content-Type) is C(application/json)
+        unless O(headers) sets another.
     type: raw
   form:
     description:
@@ -381,7 +386,12 @@ def main():
 
     kwargs = {"query": params["query"], "headers": headers, "expected_status": expected}
     try:
-        if params["body"] is not None:
+        if isinstance(params["body"], str):
+            # like ansible.builtin.uri: a string is the body as it is (already JSON), never encoded again
+            kwargs["data"] = params["body"].encode("utf-8")
+            if not any(name.lower() == "content-type" for name in headers):
+                headers["Content-Type"] = "application/json"
+        elif params["body"] is not None:
             kwargs["json"] = params["body"]
         elif params["form"] is not None or params["files"]:
             kwargs["data"] = params["form"]

@@ -38,6 +38,8 @@ description:
   - "V(settings): C(key); C(config), typed by the setting's format (a boolean, a number or text, a list or a
     mapping). Settings are only updated: ProcessMaker defines them, so they are neither created nor deleted
     and O(purge) does not apply."
+requirements:
+  - requests >= 2.28 (Python library), on the host the module runs on (the controller with C(connection: local))
 author:
   - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:
@@ -416,6 +418,9 @@ error:
   type: dict
 """
 
+from ansible_collections.processmaker.core.plugins.module_utils.auth import (
+    LockedAuthenticator,
+)
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
 )
@@ -576,9 +581,9 @@ def main():
     if connection.grant_type == "password" and connection.values.get("password"):
         extras["valpassword"] = connection.values["password"]
 
-    client = module.client()
+    client = module.client(wrap=LockedAuthenticator, connections=params["concurrency"])
     executor = Executor(client, concurrency=params["concurrency"], per_page=params["per_page"],
-                        secrets=connection.secret_values())
+                        redact=module.redact)
     inventory = Inventory(client, per_page=params["per_page"])
     done, failed = [], []
     try:

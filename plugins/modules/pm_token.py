@@ -22,6 +22,8 @@ description:
   - With O(name) or O(token_id) it manages personal access tokens of a user through
     C(/api/1.0/users/{user}/tokens), authenticated by any of the above. O(state=present) creates one
     (returned once, as the server never shows it again); O(state=absent) revokes.
+requirements:
+  - requests >= 2.28 (Python library), on the host the module runs on (the controller with C(connection: local))
 author:
   - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:
@@ -232,6 +234,13 @@ scopes:
   type: list
   elements: str
   sample: []
+valid:
+  description:
+    - V(true) when the given O(access_token) was validated (O(grant_type=token)); the API accepted it. A token
+      the API rejects fails the task instead.
+  returned: when a given token was validated
+  type: bool
+  sample: true
 grant_type:
   description: The grant used (V(token) when a given token was validated, V(personal_access) for a new PAT).
   returned: when a token was issued or validated
@@ -476,10 +485,30 @@ def manage_personal_token(module, client):
     module.exit_json(**result)
 
 
-def main():
-    module = ProcessMakerModule(argument_spec=ARGUMENT_SPEC, rules=RULES, supports_check_mode=True)
+# Options of the code exchange: any of them makes the task an authorization_code exchange, so that an
+# empty code or callback_url can never fall through to another grant (password from PM_* variables...).
+EXCHANGE_OPTIONS = ("code", "callback_url", "code_verifier", "expected_state", "received_state")
+
+
+def exchange_grant(module):
+    """``authorization_code`` when the task gives any option of the code exchange, else None."""
     params = module.params
-    grant_hint = "authorization_code" if params["code"] or params["callback_url"] else None
+    for name in ("code", "callback_url"):
+        if params[name] is not None and not params[name].strip():
+            module.fail_json(msg=f"{name} is empty: give the {'code' if name == 'code' else 'URL'} the browser was"
+                                 f" redirected with, or leave {name} out")
+    given = [name for name in EXCHANGE_OPTIONS if params[name] is not None]
+    if given and not (params["code"] or params["callback_url"]):
+        module.fail_json(msg=f"{' and '.join(given)} belong to the authorization code exchange, which needs code or"
+                             " callback_url (the URL the browser was redirected to); give one of them")
+    return "authorization_code" if given else None
+
+
+def main():
+    module = ProcessMakerModule(argument_spec=ARGUMENT_SPEC, rules=RULES, supports_check_mode=True,
+                                returns_tokens=True)
+    params = module.params
+    grant_hint = exchange_grant(module)
     options = module.connection_options(grant_hint)
     if grant_hint and options.grant_type != grant_hint:
         given = "code" if params["code"] else "callback_url"

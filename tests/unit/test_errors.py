@@ -10,6 +10,9 @@ from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
     connection_error,
     error_from_response,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import (
+    Redactor,
     redact_text,
     redact_url,
 )
@@ -172,7 +175,7 @@ def test_url_secrets_redacted_in_errors():
 
 def test_known_secrets_redacted_in_one_line():
     error = ProcessMakerError("token s3cr3t-token rejected", url=API, method="GET", status=401)
-    assert "s3cr3t-token" not in error.one_line(["s3cr3t-token"])
+    assert "s3cr3t-token" not in error.one_line(Redactor(["s3cr3t-token"]))
 
 
 def test_to_dict_is_structured():

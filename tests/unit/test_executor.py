@@ -8,6 +8,9 @@ import threading
 import time
 
 import pytest
+from ansible_collections.processmaker.core.plugins.module_utils.auth import (
+    LockedAuthenticator,
+)
 from ansible_collections.processmaker.core.plugins.module_utils.client import (
     ProcessMakerClient,
 )
@@ -18,7 +21,6 @@ from ansible_collections.processmaker.core.plugins.module_utils.executor import 
     Executor,
     Inventory,
     may_have_landed,
-    share_client,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.kinds import (
     KINDS,
@@ -240,21 +242,13 @@ def test_workers_share_one_token_and_renew_it_once(server):
     for row in rows:
         server.on("PUT", f"/api/1.0/users/{row['id']}", put)
     client = ProcessMakerClient.from_options(connection(server.url, client_id="2", client_secret="s3cr3t!",
-                                                        username="admin", password="pa55-w0rd!"))
+                                                        username="admin", password="pa55-w0rd!"),
+                                             wrap=LockedAuthenticator, connections=8)
     desired = validate_items(USERS, [{"username": row["username"], "title": "t"} for row in rows])
     plan = make_plan(USERS, desired, USERS.current_items({"users": rows}))
     outcomes = executor(client, concurrency=8).execute(USERS, plan)
     assert all(o.error is None for o in outcomes)
     assert len(issued) == 2, "one token, then one renewal shared by every worker"
-
-
-def test_share_client_is_idempotent(server):
-    client = static_client(server)
-    share_client(client, 8)
-    locked = client.authenticator
-    share_client(client, 8)
-    assert client.authenticator is locked
-    assert client.token.user_id == "1"
 
 
 # --- listing --------------------------------------------------------------------------------------

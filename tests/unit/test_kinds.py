@@ -12,7 +12,6 @@ from ansible_collections.processmaker.core.plugins.module_utils import kinds as 
 from ansible_collections.processmaker.core.plugins.module_utils.kinds import (
     DEPENDENCY_ORDER,
     KINDS,
-    MASK,
     SECRET_FIELDS,
     Current,
     ItemError,
@@ -281,11 +280,3 @@ def test_settings_update_sends_key_and_a_typed_config():
     current = kind.to_current({"id": 9, "key": "password-policies.2fa_enabled", "config": True, "format": "boolean"},
                               {}, None)
     assert kind.update_body(current, {"config": "no"}) == {"key": "password-policies.2fa_enabled", "config": False}
-
-
-def test_mask_is_the_collection_redaction():
-    from ansible_collections.processmaker.core.plugins.module_utils.errors import (
-        REDACTED,
-    )
-
-    assert MASK == REDACTED

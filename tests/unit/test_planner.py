@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.processmaker.core.plugins.module_utils import kinds as K
-from ansible_collections.processmaker.core.plugins.module_utils.kinds import KINDS, MASK
+from ansible_collections.processmaker.core.plugins.module_utils.kinds import KINDS
 from ansible_collections.processmaker.core.plugins.module_utils.planner import (
     PlanError,
     PlanOptions,
@@ -14,6 +14,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.planner import (
     needs_deleted,
     validate_items,
 )
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import MASK
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -12,6 +12,9 @@ import pytest
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
 )
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import (
+    Redactor,
+)
 from ansible_collections.processmaker.core.plugins.module_utils.retry import (
     CONNECTION,
     CORRUPT,
@@ -98,7 +101,7 @@ def transport(sleeps, warnings, **kwargs):
     kwargs.setdefault("backoff", 0.5)
     kwargs.setdefault("max_time", 60)
     return HttpTransport(policy=policy(**kwargs), timeout=5, warn=warnings.append, sleep=sleeps.sleep,
-                         clock=sleeps.clock, secrets=["hunter2"])
+                         clock=sleeps.clock, redact=Redactor(["hunter2"]))
 
 
 def test_get_503_is_retried_with_a_warning_per_retry(server, sleeps):
