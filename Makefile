@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt sandbox/pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-unit test-sandbox test-integration test-faults bench lint-py clean lint docs
+.PHONY: help setup demo test test-unit test-sandbox test-integration test-faults bench lint-py clean lint docs doc-fragment
 
 help:
 	@echo "make demo   - start a local pm_sandbox, run playbooks/demo.yml against it, stop it"
@@ -46,6 +46,10 @@ test-faults: setup
 
 lint-py: setup
 	$(VENV)/bin/ruff check plugins sandbox tests tools bench
+
+# The connection doc fragment is static YAML rendered from the option table (plugins/module_utils/options.py).
+doc-fragment: setup
+	$(PY) tools/render_doc_fragment.py
 
 bench: setup
 	$(PY) bench/sandbox_throughput.py

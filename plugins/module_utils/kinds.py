@@ -743,13 +743,28 @@ def get_kind(name: str) -> Kind:
         raise ItemError(f"unknown kind {name!r} (kinds: {', '.join(KINDS)})") from None
 
 
+def _leaves(value: Any) -> list:
+    """Every scalar inside a value, as text (a secret given as a mapping or a list is still a secret)."""
+    if isinstance(value, Mapping):
+        return [leaf for child in value.values() for leaf in _leaves(child)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for child in value for leaf in _leaves(child)]
+    if value is None or isinstance(value, bool) or value == "":
+        return []
+    return [str(value)]
+
+
 def secret_values(items: Any, names: Iterable[str] = SECRET_FIELDS) -> list:
-    """Every write-only value in raw task items (masked in all output before anything else runs)."""
+    """Every write-only value in raw task items, masked in all output before anything else runs (so
+    before validation, which may reject it): keys matched as the server would not (any case, spaces
+    around), values of any type (a mapping given as a password is masked leaf by leaf)."""
     found = []
-    names = frozenset(names)
+    names = frozenset(name.casefold() for name in names)
     for item in items if isinstance(items, list) else []:
         if isinstance(item, Mapping):
             for name, value in item.items():
-                if name in names and value not in (None, ""):
-                    found.append(value if isinstance(value, str) else json.dumps(value))
+                if str(name).strip().casefold() in names:
+                    found.extend(_leaves(value))
+                    if not isinstance(value, str) and value not in (None, ""):
+                        found.append(json.dumps(value, sort_keys=True, default=str))
     return found

@@ -81,6 +81,8 @@ class OptionDef:
     elements: str | None = None
     default_doc: str | None = None  # shown instead of a literal default (computed defaults)
     var_name: str | None = None  # lookup variable, when not pm_<name>
+    in_lookups: bool = True  # False: only the modules use it (the authorization code flow needs a person)
+    lookup_doc: str = ""  # what the lookups' docs add
 
     @property
     def var(self) -> str:
@@ -121,14 +123,14 @@ CONNECTION_OPTIONS = (
     OptionDef(
         "authorize_url", "str",
         "OAuth 2.0 authorization endpoint, used to build the URL of the authorization code flow.",
-        env="PM_AUTHORIZE_URL", default_doc="O(url)/oauth/authorize",
+        env="PM_AUTHORIZE_URL", default_doc="O(url)/oauth/authorize", in_lookups=False,
     ),
     OptionDef("client_id", "str", "OAuth client ID. Sent in the body of every token request.", env="PM_CLIENT_ID"),
     OptionDef(
         "redirect_uri", "str",
         "Redirect URI registered for the client, for the authorization code flow. ProcessMaker needs it"
         " when the client has several, and the code exchange must repeat the one of the authorization URL.",
-        env="PM_REDIRECT_URI",
+        env="PM_REDIRECT_URI", in_lookups=False,
     ),
     OptionDef(
         "client_secret", "str",
@@ -164,6 +166,8 @@ CONNECTION_OPTIONS = (
         " except by M(processmaker.core.pm_token) when a code is given. A grant_type from the"
         " environment (E(PM_GRANT_TYPE)) only applies when the task's own options imply no grant.",
         env="PM_GRANT_TYPE", choices=GRANT_TYPES,
+        lookup_doc="Lookups cannot run V(authorization_code), which needs a person at a browser: get the token with"
+        " M(processmaker.core.pm_token) and pass it as O(access_token).",
     ),
     OptionDef(
         "validate_certs", "bool", "Verify the server's TLS certificate. Only set V(false) for tests.",
@@ -223,6 +227,7 @@ CACHE_OPTIONS = (
 )
 
 OPTIONS_BY_NAME = {option.name: option for option in CONNECTION_OPTIONS}
+LOOKUP_OPTIONS = tuple(option for option in CONNECTION_OPTIONS if option.in_lookups)
 SECRET_OPTIONS = tuple(option.name for option in CONNECTION_OPTIONS if option.no_log)
 
 

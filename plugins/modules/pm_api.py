@@ -19,7 +19,7 @@ description:
   - Failures are one line saying what failed, what the server said and what to do; the decoded
     error (status, code, message, field errors) is in RV(error).
 requirements:
-  - requests >= 2.28 (Python library), on the host the module runs on (the controller with C(connection: local))
+  - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
 author:
   - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:

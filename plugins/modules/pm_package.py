@@ -24,7 +24,7 @@ description:
   - "Check mode: exports compare with the manifest (C(GET /export/manifest)) and write no file; imports
     run only the preview. C(--diff) shows the attributes an import changes per asset."
 requirements:
-  - requests >= 2.28 (Python library), on the host the module runs on (the controller with C(connection: local))
+  - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
   - cryptography (Python library), only to compare a password-protected package with the file already at O(dest)
 author:
   - processmaker.core maintainers (@processmaker-core)

@@ -39,7 +39,7 @@ description:
     mapping). Settings are only updated: ProcessMaker defines them, so they are neither created nor deleted
     and O(purge) does not apply."
 requirements:
-  - requests >= 2.28 (Python library), on the host the module runs on (the controller with C(connection: local))
+  - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
 author:
   - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:
@@ -487,7 +487,8 @@ class ResourceModule(ProcessMakerModule):
             groups += [entry.get("items") for entry in resources if isinstance(entry, dict)]
         for items in groups:
             for value in secret_values(items):
-                self.no_log_values.add(value)
+                self.redact.add(value, json_only=True)  # item fields only ever travel in JSON bodies
+        self._mask(self.redact.forms)
 
 
 def run_kind(module, client, kind, desired, options, executor, inventory, extras):

@@ -23,7 +23,7 @@ description:
     C(/api/1.0/users/{user}/tokens), authenticated by any of the above. O(state=present) creates one
     (returned once, as the server never shows it again); O(state=absent) revokes.
 requirements:
-  - requests >= 2.28 (Python library), on the host the module runs on (the controller with C(connection: local))
+  - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
 author:
   - processmaker.core maintainers (@processmaker-core)
 extends_documentation_fragment:

@@ -27,7 +27,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.options import (
-    CONNECTION_OPTIONS,
+    LOOKUP_OPTIONS,
     ConnectionOptions,
     OptionError,
     explicit_from_lookup,
@@ -77,7 +77,7 @@ class ProcessMakerLookup(LookupBase):
             self.fail("needs the Python library requests on the controller: pip install 'requests>=2.28'")
         var_options = self.pm_variables(variables)
         self.set_options(var_options=var_options, direct=dict(kwargs))
-        given = {option.name: self.get_option(option.name) for option in CONNECTION_OPTIONS}
+        given = {option.name: self.get_option(option.name) for option in LOOKUP_OPTIONS}
         try:
             options = resolve_connection(given, explicit_from_lookup(var_options, kwargs), os.environ)
         except OptionError as error:

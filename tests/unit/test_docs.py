@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 from ansible_collections.processmaker.core.plugins.module_utils.options import (
     CACHE_OPTIONS,
     CONNECTION_OPTIONS,
+    LOOKUP_OPTIONS,
     connection_argument_spec,
 )
 from ansible_collections.processmaker.core.plugins.modules import (
@@ -100,11 +102,48 @@ def test_module_docs_name_each_environment_variable(docs):
 @pytest.mark.parametrize("name", PLUGINS["lookup"])
 def test_lookup_options_read_variables_and_environment(docs, name):
     options = docs[("lookup", name)]["doc"]["options"]
-    for option in (*CONNECTION_OPTIONS, *CACHE_OPTIONS):
+    for option in (*LOOKUP_OPTIONS, *CACHE_OPTIONS):
         doc = options[option.name]
         assert doc["env"] == [{"name": option.env}], option.name
         assert doc["vars"] == [{"name": option.var}], option.name
         assert doc.get("default") == option.default, option.name
+
+
+@pytest.mark.parametrize("name", PLUGINS["lookup"])
+def test_lookups_document_no_option_they_cannot_use(docs, name):
+    """The authorization code flow needs a person: its options are the modules' alone, and the grant_type
+    docs say why a lookup cannot run it."""
+    options = docs[("lookup", name)]["doc"]["options"]
+    assert "authorize_url" not in options and "redirect_uri" not in options
+    assert "Lookups cannot run V(authorization_code)" in " ".join(options["grant_type"]["description"])
+
+
+def test_the_doc_fragment_is_rendered_from_the_option_table():
+    """plugins/doc_fragments/connection.py is static YAML (as ansible-test reads it), generated from the
+    option table: an option changed without `make doc-fragment` fails here."""
+    done = subprocess.run([sys.executable, str(REPO / "tools" / "render_doc_fragment.py"), "--check"],
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def _doc_texts(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for child in value.values():
+            yield from _doc_texts(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _doc_texts(child)
+
+
+def test_classic_markup_never_holds_a_parenthesis(docs):
+    """C(...) ends at the first closing parenthesis (classic markup has no escapes): C(lookup('x'))
+    renders as code 'lookup('x'' and a stray ')'. Values with parentheses use V() with a backslash."""
+    sources = [doc["doc"] for doc in docs.values()]
+    sources += [yaml.safe_load(path.read_text()) for path in sorted(REPO.glob("roles/*/meta/argument_specs.yml"))]
+    broken = [match for text in _doc_texts(sources) for match in re.findall(r"\bC\(([^)]*)\)", text) if "(" in match]
+    assert not broken, broken
 
 
 def _examples(path: Path):
