@@ -33,6 +33,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.options import (
     explicit_from_module_args,
     resolve_connection,
     resolve_values,
+    userinfo_password,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.redaction import (
     Redactor,
@@ -104,13 +105,19 @@ class ProcessMakerModule(AnsibleModule):
             except Exception:  # noqa: BLE001 - only for the task/env split; fall back to "all set"
                 raw = self.params
             explicit = explicit_from_module_args(raw)
+            for name in ("url", "token_url", "authorize_url"):  # refused below: never shown either
+                self.redact.add(userinfo_password(self.params.get(name)))
+                self.redact.add(userinfo_password(os.environ.get("PM_" + name.upper())))
+            self._mask(self.redact.forms)
             try:
                 self._connection = resolve_connection(
                     self.params, explicit, os.environ, grant_hint=grant_hint, **resolve_kwargs
                 )
             except OptionError as error:
                 self.fail_json(msg=str(error))
-            self.redact = self._connection.redactor()
+            self.redact.client_id = self._connection.values.get("client_id")  # for the Basic forms
+            for secret in self._connection.secret_values():
+                self.redact.add(secret)
             self._mask(self.redact.forms)  # values from PM_* variables are masked too
         return self._connection
 

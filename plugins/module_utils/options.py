@@ -414,6 +414,16 @@ def check_endpoint(name: str, url: str) -> None:
                           " and give the credentials as username/password or client_id/client_secret")
 
 
+def userinfo_password(url: object) -> str | None:
+    """The password in ``https://user:password@host`` (refused, and masked in what is shown)."""
+    if not isinstance(url, str) or "@" not in url:
+        return None
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
 def is_loopback(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     if host == "localhost" or host.endswith(".localhost"):

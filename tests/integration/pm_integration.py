@@ -15,6 +15,7 @@ variables and a private token cache, and reads back what they saved.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import os
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote, quote_plus
 
 import yaml
 from pm_sandbox.testing import SandboxProcess
@@ -249,6 +251,29 @@ def sandbox_secrets(sandbox: SandboxProcess) -> dict[str, str]:
     return secrets
 
 
+def wire_forms(secret: str) -> dict[str, str]:
+    """Each way a secret travels and so may be echoed back by a careless server or proxy (written here
+    independently of the collection's own masking): percent-encoded (upper and lower case hex, with and
+    without "/" kept, "+" for spaces), JSON-escaped (PHP escapes "/" too), and base64 (alone, and as
+    HTTP Basic credentials with each sandbox client id)."""
+    forms = {
+        "literal": secret,
+        "percent-encoded": quote(secret, safe=""),
+        "percent-encoded, lower case": re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(secret, safe="")),
+        "form-encoded": quote_plus(secret),
+        "JSON-escaped": json.dumps(secret)[1:-1],
+        "JSON-escaped by PHP": json.dumps(secret)[1:-1].replace("/", "\\/"),
+        "base64": base64.b64encode(secret.encode()).decode(),
+    }
+    for sandbox in SANDBOXES:
+        for client in ("password_client", "authorization_code_client", "personal_access_client"):
+            client_id = str((sandbox.credentials or {}).get(client, {}).get("client_id", ""))
+            if client_id:
+                forms[f"Basic credentials of client {client_id}"] = base64.b64encode(
+                    f"{client_id}:{secret}".encode()).decode()
+    return {name: form for name, form in forms.items() if len(form) >= 6}
+
+
 def _walk_secrets(value: Any, key: str | None = None) -> Iterator[str]:
     if isinstance(value, dict):
         for child_key, child in value.items():
@@ -318,13 +343,15 @@ class LeakGuard:
 
     def leaks(self) -> list[str]:
         secrets = self._collect()
+        forms = {form: (what, encoding) for value, what in secrets.items()
+                 for encoding, form in wire_forms(value).items()}
         problems = []
         for label, run in self.runs:
             output = run.output
-            for value, what in secrets.items():
+            for value, (what, encoding) in forms.items():
                 if value in output:
                     line = output[: output.index(value)].count("\n") + 1
-                    problems.append(f"{label}: the {what} appears in the output (line {line})")
+                    problems.append(f"{label}: the {what} appears in the output ({encoding}, line {line})")
             for pattern, what in ((JWT_PATTERN, "a JWT access token"), (OPAQUE_PATTERN, "an opaque refresh token/code")):
                 for match in pattern.finditer(output):
                     if not any(match.group(0) in allowed or allowed in match.group(0) for allowed in self.allowed):

@@ -48,9 +48,11 @@ def cache_files(pb: Runner) -> tuple[Path, Path]:
     directory = pb.cache_dir
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700 and directory.stat().st_uid == os.geteuid()
     entries = sorted(directory.iterdir())
-    assert [path.suffix for path in entries] == [".json", ".lock"], entries  # no temporary file left over
-    entry, lock = entries
-    assert entry.stem == lock.stem and len(entry.stem) == 64  # a SHA-256 of the credential, no name in it
+    # the store's random key (entry names are keyed hashes), the entry, its lock; no temporary file left over
+    assert [path.name if path.name.startswith(".") else path.suffix for path in entries] == [
+        ".key", ".json", ".lock"], entries
+    _key, entry, lock = entries
+    assert entry.stem == lock.stem and len(entry.stem) == 64  # an HMAC-SHA256 of the credential, no name in it
     for path in entries:
         st = path.stat()
         assert stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid == os.geteuid(), (path, oct(st.st_mode))
@@ -59,7 +61,7 @@ def cache_files(pb: Runner) -> tuple[Path, Path]:
 
 def cached_token(entry: Path) -> str:
     document = json.loads(entry.read_text())
-    assert document["format"] == 1 and document["key"] == entry.stem
+    assert document["format"] == 2 and document["name"] == entry.stem
     return document["token"]["access_token"]
 
 
