@@ -144,7 +144,8 @@ def test_converge_every_kind_then_a_second_run_writes_nothing(pb: Runner, clean_
     assert all(pb.result(kind)["changed"] for kind in KINDS)
     summaries = {kind: pb.result(kind)["summary"] for kind in KINDS}
     assert summaries["users"]["created"] == count and summaries["group_members"]["created"] == count + 1
-    assert summaries["settings"] == {"create": 0, "update": 3, "restore": 0, "delete": 0, "unchanged": 1, "skipped": 0}
+    assert summaries["settings"] == {"created": 0, "updated": 3, "restored": 0, "deleted": 0, "unchanged": 1,
+                                     "skipped": 0}
     assert pb.result("users")["requests"]["write"] == count
 
     # the server says so, through its API

@@ -291,3 +291,16 @@ def test_item1_cache_error_never_shows_a_secret():
     """Keeping ProcessMakerError's message itself free of secrets when no redactor is at hand."""
     error = ProcessMakerError("bad", method="POST", url="https://pm.example.com/oauth/token?password=x")
     assert "password=x" not in str(error)
+
+
+def test_item13_the_service_account_role_grants_no_permission_by_default():
+    """ProcessMaker's edit-users can set any password (the sandbox reproduces it, see the sandbox's tests):
+    the role must never hand it out unasked."""
+    import yaml
+    from unit_helpers import COLLECTIONS_ROOT
+
+    role = COLLECTIONS_ROOT / "ansible_collections" / "processmaker" / "core" / "roles" / "service_account"
+    defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text())
+    assert defaults["service_account_permissions"] == [] and defaults["service_account_group_permissions"] == []
+    assert "edit-users" not in (role / "defaults" / "main.yml").read_text()
+    assert "edit-users" in (role / "README.md").read_text()  # and the README says why
