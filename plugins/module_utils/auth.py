@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
     error_from_response,
+    may_have_landed,
     not_json,
     parse_json_body,
 )
@@ -59,43 +60,31 @@ class TokenEndpoint:
             "POST", self.url, data=body, headers={"Accept": "application/json"},
             safe_to_retry=safe_to_retry, expect_json=True,
         )
-        attempts = getattr(response, "attempts", 1)
-        if not 200 <= response.status_code < 300:
+        if not 200 <= response.status < 300:
             raise error_from_response(
-                response.status_code, response.headers.get("Content-Type", ""), response.content,
-                method="POST", url=self.url, token_endpoint=True, grant=grant_type, attempts=attempts,
-                retry_limit=getattr(response, "retry_limit", None),
+                response.status, response.content_type, response.content, method="POST", url=self.url,
+                token_endpoint=True, grant=grant_type, attempts=response.attempts, retry_limit=response.retry_limit,
             )
         payload, ok = parse_json_body(response.content)
         problem = None
         if not ok:
-            problem = not_json(response.headers.get("Content-Type", ""), response.content)
+            problem = not_json(response.content_type, response.content)
         elif not isinstance(payload, dict) or not payload.get("access_token"):
-            problem = f"the token endpoint answered HTTP {response.status_code} without an access_token"
+            problem = f"the token endpoint answered HTTP {response.status} without an access_token"
         else:
             try:
                 return Token.from_response(payload, grant_type=grant_type, requested_scope=self.scope)
             except ValueError as error:
                 problem = str(error)
         raise ProcessMakerError(
-            problem, status=response.status_code, code="invalid_token_response", method="POST", url=self.url,
-            hint="Check token_url: it must be the OAuth 2.0 token endpoint", attempts=attempts,
+            problem, status=response.status, code="invalid_token_response", method="POST", url=self.url,
+            hint="Check token_url: it must be the OAuth 2.0 token endpoint", attempts=response.attempts,
         )
-
-
-# Failures after which the server may have carried out the request although no good answer came.
-_MAY_HAVE_LANDED_STATUSES = frozenset((500, 502, 503, 504))
-_MAY_HAVE_LANDED_CODES = frozenset(("connection_dropped", "timed_out", "corrupt_response"))
-
-
-def answer_lost(error: ProcessMakerError) -> bool:
-    """Whether the server may have carried out the request although no good answer came back."""
-    return error.status in _MAY_HAVE_LANDED_STATUSES or error.code in _MAY_HAVE_LANDED_CODES
 
 
 def not_repeated(error: ProcessMakerError, what: str, then: str) -> ProcessMakerError:
     """A single-use credential was sent once and the answer lost: say why it was not sent again."""
-    if answer_lost(error):
+    if may_have_landed(error):
         error.hint = (f"Not repeated: the server may have used the {what} (single use) before the answer"
                       f" was lost; run the task once more, and {then}")
     return error
@@ -106,8 +95,9 @@ class AuthStrategy:
 
     grant_type = ""
     repeatable = False
-    presented_refresh: str | None = None  # a refresh token the caller gave (the start of a rotation chain)
-    spends_presented = False  # obtain() exchanges presented_refresh (it is revoked afterwards)
+    from_scratch = False  # obtain() needs no refresh token: it still works after one was spent
+    # a refresh token given with an access token, to renew it automatically: the start of a rotation chain
+    presented_refresh: str | None = None
 
     def obtain(self) -> Token:
         raise NotImplementedError
@@ -116,6 +106,7 @@ class AuthStrategy:
 class PasswordGrant(AuthStrategy):
     grant_type = "password"
     repeatable = True
+    from_scratch = True
 
     def __init__(self, endpoint: TokenEndpoint, username: str, password: str) -> None:
         self.endpoint = endpoint
@@ -132,6 +123,7 @@ class PasswordGrant(AuthStrategy):
 class ClientCredentialsGrant(AuthStrategy):
     grant_type = "client_credentials"
     repeatable = True
+    from_scratch = True
 
     def __init__(self, endpoint: TokenEndpoint) -> None:
         self.endpoint = endpoint
@@ -154,11 +146,9 @@ class RefreshTokenGrant(AuthStrategy):
 
     grant_type = "refresh_token"
     repeatable = True
-    spends_presented = True
 
     def __init__(self, endpoint: TokenEndpoint, refresh_token: str) -> None:
         self.endpoint = endpoint
-        self.presented_refresh = refresh_token
         self._refresh_token = refresh_token
 
     def obtain(self) -> Token:
@@ -322,10 +312,7 @@ class Authenticator:
         with self._chain() as chain:
             remembered = self.rotations.current(chain) if chain else None
             if remembered is None:
-                token = self.strategy.obtain()
-                if chain and self.strategy.spends_presented:
-                    self.rotations.remember(chain, token)
-                return token
+                return self.strategy.obtain()
             if not remembered.needs_renewal(self.margin):
                 return remembered  # the presented pair was rotated earlier in the run: its live token
             token = self._exchange(remembered)
@@ -349,8 +336,8 @@ class Authenticator:
             try:
                 return exchange_refresh_token(self.endpoint, base.refresh_token)
             except ProcessMakerError as error:
-                if not (self.strategy.repeatable and not self.strategy.spends_presented
-                        and (error.code in STALE_GRANT_CODES or answer_lost(error))):
+                if not (self.strategy.from_scratch
+                        and (error.code in STALE_GRANT_CODES or may_have_landed(error))):
                     raise
                 # the refresh token is spent or revoked, or its answer was lost (so it may be spent):
                 # the original grant (a password, client credentials) still works and is safe to repeat

@@ -214,8 +214,8 @@ class ProcessMakerClient:
         safe_to_retry: bool | None = None,
         authenticate: bool = True,
     ) -> Any:
-        """Send one API request; returns ApiResponse (or the raw streamed response when
-        ``stream``). Raises ProcessMakerError when the status is not expected (default: 2xx)."""
+        """Send one API request; returns ApiResponse (or the transport's HttpResult, to stream the body,
+        when ``stream``). Raises ProcessMakerError when the status is not expected (default: 2xx)."""
         method = method.upper()
         url = self.url_for(path)
         expected = set(expected_status) if expected_status is not None else None
@@ -235,9 +235,8 @@ class ProcessMakerClient:
                 send_headers["Authorization"] = token.authorization_header()
             raw = self.transport.send(method, url, headers=send_headers, stream=stream,
                                       safe_to_retry=safe_to_retry, **kwargs)
-            status = raw.status_code
             if (
-                status == 401
+                raw.status == 401
                 and authenticate
                 and not renewed
                 and (expected is None or 401 not in expected)
@@ -249,25 +248,20 @@ class ProcessMakerClient:
                 renewed = True
                 continue
             break
-        elapsed = self.clock() - started
-        attempts = getattr(raw, "attempts", 1)
-        ok = (200 <= status < 300) if expected is None else status in expected
+        ok = (200 <= raw.status < 300) if expected is None else raw.status in expected
         if not ok:
-            body = raw.content
             raise error_from_response(
-                status, raw.headers.get("Content-Type", ""), body, method=method, url=raw.url or url,
-                attempts=attempts, retry_limit=getattr(raw, "retry_limit", None),
+                raw.status, raw.content_type, raw.content, method=method, url=raw.url or url,
+                attempts=raw.attempts, retry_limit=raw.retry_limit,
             )
         if stream:
-            raw.elapsed_seconds = elapsed
             return raw
-        response = ApiResponse(method, redact_url(raw.url or url), status, dict(raw.headers), raw.content, elapsed,
-                               attempts,
-                               raw.headers.get("Content-Type", ""))
+        response = ApiResponse(method, redact_url(raw.url or url), raw.status, dict(raw.headers), raw.content,
+                               self.clock() - started, raw.attempts, raw.content_type)
         if declares_json(raw) and raw.content and not response.is_json:
             raise ProcessMakerError(
-                not_json(raw.headers.get("Content-Type", ""), raw.content),
-                status=status, code="corrupt_response", method=method, url=url, attempts=attempts,
+                not_json(raw.content_type, raw.content),
+                status=raw.status, code="corrupt_response", method=method, url=url, attempts=raw.attempts,
                 hint="A proxy or the server sent a broken answer; retry later",
             )
         return response

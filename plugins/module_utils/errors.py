@@ -41,7 +41,6 @@ class ProcessMakerError(Exception):
         url: str | None = None,
         hint: str | None = None,
         attempts: int = 1,
-        retry_after: float | None = None,
         retry_limit: str | None = None,
     ) -> None:
         super().__init__(message)
@@ -53,7 +52,6 @@ class ProcessMakerError(Exception):
         self.url = redact_url(url) if url else url
         self.hint = hint
         self.attempts = attempts
-        self.retry_after = retry_after
         # which bound ended the retries ("retries=3 reached", "retry_max_time=60s reached"), if one did
         self.retry_limit = retry_limit
 
@@ -99,6 +97,22 @@ class ProcessMakerError(Exception):
             "method": self.method,
             "url": self.url,
         }
+
+
+# Failures after which the server may have carried out a request although no good answer came back.
+_MAY_HAVE_LANDED_STATUSES = frozenset((500, 502, 503, 504))
+_MAY_HAVE_LANDED_CODES = frozenset(("connection_error", "connection_dropped", "timed_out", "corrupt_response"))
+
+
+def may_have_landed(error: ProcessMakerError, identity: tuple = ()) -> bool:
+    """Whether the server may have carried out a failed write (a create, a token exchange) anyway.
+
+    ``identity``: the identity fields of what a create makes. The transport repeats a POST answered
+    429; if the first one had landed, the repeat is refused because that identity is taken (422).
+    """
+    if error.status in _MAY_HAVE_LANDED_STATUSES or error.code in _MAY_HAVE_LANDED_CODES:
+        return True
+    return error.status == 422 and error.attempts > 1 and any(name in error.field_errors for name in identity)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,45 +164,41 @@ def is_html(content_type: str, body: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html"))
 
 
-def not_json(content_type: str, body: bytes) -> str:
-    """What came instead of the JSON a 2xx answer should carry (never quotes the body: a broken
-    or form-encoded token response would leak part of a token)."""
+def _non_json(content_type: str, body: bytes, *, instead: bool) -> str:
+    """What a body that is not a JSON document is, in words. ``instead``: JSON was expected (a 2xx
+    answer), so the text is never quoted (a broken or form-encoded token response would leak part of a
+    token); an error answer's plain text is quoted (shortened): it is what the server said."""
     if not body or not body.strip():
-        return "the server sent an empty response body instead of JSON"
+        return "the server sent an empty response body" + (" instead of JSON" if instead else "")
     if is_html(content_type, body):
         summary = _html_summary(body.decode("utf-8", "replace"))
-        return f"the server sent an HTML page instead of JSON ({summary}), probably from a proxy or a login page"
+        where = ", probably from a proxy or a login page" if instead else ""
+        return f"the server sent an HTML page instead of JSON ({summary}){where}"
     if "json" in (content_type or "").lower() or body.lstrip()[:1] in (b"{", b"["):
+        # never quote a broken JSON body: a truncated token response would leak part of a token
         return f"the response body is not valid JSON ({len(body)} bytes, truncated or corrupt)"
     try:
-        body.decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return f"the server sent {len(body)} bytes of binary data instead of JSON"
-    return f"the server sent {len(body)} bytes of text instead of JSON"
+        return f"the server sent {len(body)} bytes of binary data" + (" instead of JSON" if instead else "")
+    return f"the server sent {len(body)} bytes of text instead of JSON" if instead else f"the server said: {_short(text)}"
+
+
+def not_json(content_type: str, body: bytes) -> str:
+    """What came instead of the JSON a 2xx answer should carry."""
+    return _non_json(content_type, body, instead=True)
 
 
 def describe_body(status: int, content_type: str, body: bytes) -> tuple:
     """(code, message, field_errors) from any error body."""
-    if not body or not body.strip():
-        return None, "the server sent an empty response body", {}
     parsed, ok = parse_json_body(body)
-    if ok:
-        if isinstance(parsed, Mapping):
-            return _describe_json_object(parsed)
-        if parsed in ([], {}, None, ""):
-            return None, f"the server sent no details ({json.dumps(parsed)})", {}
-        return None, _short(json.dumps(parsed)), {}
-    if is_html(content_type, body):
-        summary = _html_summary(body.decode("utf-8", "replace"))
-        return None, f"the server sent an HTML page instead of JSON ({summary})", {}
-    if "json" in (content_type or "").lower() or body.lstrip()[:1] in (b"{", b"["):
-        # never quote a broken JSON body: a truncated token response would leak part of a token
-        return None, f"the response body is not valid JSON ({len(body)} bytes, truncated or corrupt)", {}
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, f"the server sent {len(body)} bytes of binary data", {}
-    return None, f"the server said: {_short(text)}", {}
+    if not ok:
+        return None, _non_json(content_type, body, instead=False), {}
+    if isinstance(parsed, Mapping):
+        return _describe_json_object(parsed)
+    if parsed in ([], {}, None, ""):
+        return None, f"the server sent no details ({json.dumps(parsed)})", {}
+    return None, _short(json.dumps(parsed)), {}
 
 
 _GENERIC_INVALID_REQUEST = "The request is missing a required parameter"
@@ -291,7 +301,6 @@ def error_from_response(
     token_endpoint: bool = False,
     grant: str | None = None,
     attempts: int = 1,
-    retry_after: float | None = None,
     retry_limit: str | None = None,
 ) -> ProcessMakerError:
     code, message, field_errors = describe_body(status, content_type, body)
@@ -304,7 +313,6 @@ def error_from_response(
         url=url,
         hint=hint_for(status, code, token_endpoint=token_endpoint, grant=grant),
         attempts=attempts,
-        retry_after=retry_after,
         retry_limit=retry_limit,
     )
 

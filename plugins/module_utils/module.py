@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.validation import check_type_int
 from ansible_collections.processmaker.core.plugins.module_utils.client import (
     ProcessMakerClient,
@@ -95,23 +95,21 @@ class ProcessMakerModule(AnsibleModule):
     def _load_params(self) -> None:
         super()._load_params()
         defuse_integers(self.params, self.argument_spec)
+        # which options the task set (module_defaults included), from the arguments as given, before
+        # AnsibleModule fills in defaults: those win over PM_* environment variables
+        self._explicit = explicit_from_module_args(self.params) if isinstance(self.params, dict) else set()
 
     def connection_options(self, grant_hint: str | None = None, **resolve_kwargs: Any) -> ConnectionOptions:
         """Task args and module_defaults over PM_* environment variables over defaults; fails the
         task with one line when the options do not add up."""
         if self._connection is None:
-            try:
-                raw = _load_params()
-            except Exception:  # noqa: BLE001 - only for the task/env split; fall back to "all set"
-                raw = self.params
-            explicit = explicit_from_module_args(raw)
             for name in ("url", "token_url", "authorize_url"):  # refused below: never shown either
                 self.redact.add(userinfo_password(self.params.get(name)))
                 self.redact.add(userinfo_password(os.environ.get("PM_" + name.upper())))
             self._mask(self.redact.forms)
             try:
                 self._connection = resolve_connection(
-                    self.params, explicit, os.environ, grant_hint=grant_hint, **resolve_kwargs
+                    self.params, self._explicit, os.environ, grant_hint=grant_hint, **resolve_kwargs
                 )
             except OptionError as error:
                 self.fail_json(msg=str(error))

@@ -11,7 +11,7 @@ Precedence, per option: what the task sets (task arguments, then the ``module_de
 ``processmaker.core.all``; for lookups: keyword arguments, then ``pm_*`` variables) wins over the
 ``PM_*`` environment variable, which wins over the default. Ansible's ``env_fallback`` is not used
 because it cannot tell an option set by the task from one read from the environment, and the grant
-inference below needs to know that (see ``infer_grant_type``).
+inference below needs to know that (see ``resolve_connection``).
 """
 
 from __future__ import annotations
@@ -19,13 +19,16 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from ansible.module_utils.common.validation import (
+    check_mutually_exclusive,
+    check_required_by,
+    check_required_if,
+    check_required_together,
     check_type_bool,
     check_type_float,
     check_type_int,
@@ -37,11 +40,12 @@ from ansible_collections.processmaker.core.plugins.module_utils.redaction import
     Redactor,
     redact_url,
 )
+from ansible_collections.processmaker.core.plugins.module_utils.tokens import (
+    is_bearer_value,
+)
 
 # Seconds: the longest per-request timeout (a day; far longer ones overflow the socket layer).
 MAX_TIMEOUT = 86400.0
-# RFC 6750 b64token: what a bearer token may contain to be sent in an Authorization header.
-_BEARER_VALUE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 GRANT_TYPES = ("password", "refresh_token", "client_credentials", "authorization_code", "token")
 
@@ -83,6 +87,23 @@ class OptionDef:
     var_name: str | None = None  # lookup variable, when not pm_<name>
     in_lookups: bool = True  # False: only the modules use it (the authorization code flow needs a person)
     lookup_doc: str = ""  # what the lookups' docs add
+    minimum: float | None = None  # numbers: the smallest value allowed
+    positive: bool = False  # numbers: must be greater than 0
+    maximum: float | None = None  # numbers: the largest value allowed
+    maximum_doc: str = ""  # the maximum in words, for the message
+
+    def check_limits(self, value: Any) -> None:
+        """Raise OptionError (one line) when a resolved number is outside what the option allows."""
+        if value is None or self.type not in ("int", "float"):
+            return
+        if self.minimum is not None and value < self.minimum:
+            raise OptionError(f"{self.name} must not be negative")
+        if self.positive and value == 0:
+            raise OptionError(f"{self.name} must be greater than 0")
+        if self.type == "float" and not math.isfinite(value):
+            raise OptionError(f"{self.name} must be a finite number of seconds, not {value!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise OptionError(f"{self.name} must be at most {self.maximum:g} seconds{self.maximum_doc}, not {value:g}")
 
     @property
     def var(self) -> str:
@@ -180,23 +201,23 @@ CONNECTION_OPTIONS = (
     OptionDef("client_key", "path", "PEM private key of O(client_cert) when it is a separate file.",
               env="PM_CLIENT_KEY"),
     OptionDef("timeout", "float", "Seconds to wait for the server to connect or answer, per request.",
-              env="PM_TIMEOUT", default=30.0),
+              env="PM_TIMEOUT", default=30.0, minimum=0, positive=True, maximum=MAX_TIMEOUT, maximum_doc=" (one day)"),
     OptionDef(
         "retries", "int",
         "How many times to retry a request that failed with 429 (any method), 500, 502, 503, 504, a dropped"
         " connection or a corrupt response (idempotent methods only). V(0) disables retries.",
-        env="PM_RETRIES", default=3,
+        env="PM_RETRIES", default=3, minimum=0,
     ),
     OptionDef(
         "retry_backoff", "float",
         "Base delay in seconds between retries; it doubles on each attempt, with random jitter."
         " A C(Retry-After) header from the server is honoured when longer.",
-        env="PM_RETRY_BACKOFF", default=0.5,
+        env="PM_RETRY_BACKOFF", default=0.5, minimum=0,
     ),
     OptionDef(
         "retry_max_time", "float",
         "Upper bound, in seconds, on the time spent retrying one request. No retry starts past it.",
-        env="PM_RETRY_MAX_TIME", default=60.0,
+        env="PM_RETRY_MAX_TIME", default=60.0, minimum=0,
     ),
 )
 
@@ -284,35 +305,44 @@ def _is_set(value: Any) -> bool:
 
 
 def check_rules(values: Mapping[str, Any], rules: RuleSet) -> None:
-    """Raise OptionError (one line: what is wrong and how to fix it) for the first broken rule."""
+    """Raise OptionError (one line: what is wrong and how to fix it) for the first broken rule.
+
+    Whether a rule holds is Ansible's call (its own checkers, on the values as resolved from the task
+    *and* the environment, which AnsibleModule cannot see); the message is ours, naming the PM_*
+    variables that can supply what is missing.
+    """
+    given = {name: value for name, value in values.items() if _is_set(value)}
+
+    def broken(check: Any, *rule: Any) -> bool:
+        try:
+            check(*rule, given)
+        except TypeError:
+            return True
+        return False
 
     def sources(names: Iterable[str]) -> str:
         return ", ".join(_describe_source(name) for name in names)
 
     for group in rules.mutually_exclusive:
-        given = [name for name in group if _is_set(values.get(name))]
-        if len(given) > 1:
-            raise OptionError(f"options {' and '.join(given)} are mutually exclusive; set only one of them")
+        if broken(check_mutually_exclusive, [list(group)]):
+            named = [name for name in group if name in given]
+            raise OptionError(f"options {' and '.join(named)} are mutually exclusive; set only one of them")
     for group in rules.required_together:
-        given = [name for name in group if _is_set(values.get(name))]
-        if given and len(given) != len(group):
+        if broken(check_required_together, [list(group)]):
+            named = [name for name in group if name in given]
             missing = [name for name in group if name not in given]
-            raise OptionError(
-                f"{', '.join(given)} must be set together with {', '.join(missing)}; set {sources(missing)}"
-            )
+            raise OptionError(f"{', '.join(named)} must be set together with {', '.join(missing)}; set {sources(missing)}")
     for name, needed in rules.required_by:
-        if _is_set(values.get(name)):
-            missing = [other for other in needed if not _is_set(values.get(other))]
-            if missing:
-                raise OptionError(f"{name} needs {', '.join(missing)}; set {sources(missing)}")
+        if broken(check_required_by, {name: list(needed)}):
+            missing = [other for other in needed if other not in given]
+            raise OptionError(f"{name} needs {', '.join(missing)}; set {sources(missing)}")
     for name, expected, needed in rules.required_if:
-        if values.get(name) == expected:
-            missing = [other for other in needed if not _is_set(values.get(other))]
-            if missing:
-                raise OptionError(
-                    f"{name}={expected} needs {', '.join(missing)}; set {sources(missing)} as a task option,"
-                    " in module_defaults (group/processmaker.core.all) or in the environment"
-                )
+        if broken(check_required_if, [[name, expected, list(needed)]]):
+            missing = [other for other in needed if other not in given]
+            raise OptionError(
+                f"{name}={expected} needs {', '.join(missing)}; set {sources(missing)} as a task option,"
+                " in module_defaults (group/processmaker.core.all) or in the environment"
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,6 +417,11 @@ class ConnectionOptions:
         """Every secret given to us, for redaction (no_log values, warnings, error messages)."""
         return [self.values[name] for name in SECRET_OPTIONS if self.values.get(name)]
 
+    @property
+    def actor_password(self) -> str | None:
+        """The acting user's password, when the task logs in with it (some writes must repeat it)."""
+        return self.values.get("password") if self.grant_type == "password" else None
+
     def redactor(self) -> Redactor:
         """Masks every wire form of the given secrets (Basic credentials with client_id included)."""
         return Redactor(self.secret_values(), self.values.get("client_id"))
@@ -432,15 +467,6 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def infer_grant_type(values: Mapping[str, Any], explicit: Iterable[str]) -> str | None:
-    """Pick the grant from what is set: the task's own options first, then everything.
-
-    ``explicit`` names the options the task set (not from the environment or defaults).
-    """
-    explicit = set(explicit)
-    return _infer({name: value for name, value in values.items() if name in explicit}) or _infer(values)
 
 
 def _infer(values: Mapping[str, Any]) -> str | None:
@@ -506,20 +532,10 @@ def resolve_connection(
     if values.get("url") and api_path and urlsplit(values["url"]).path.rstrip("/").endswith(api_path):
         raise OptionError(f"url must be the server's root, without {api_path} (api_path adds it): give"
                           f" {values['url'][: -len(api_path)] or values['url']}")
-    for name in ("timeout", "retry_backoff", "retry_max_time"):
-        if values[name] is not None and values[name] < 0:
-            raise OptionError(f"{name} must not be negative")
-    if values["retries"] is not None and values["retries"] < 0:
-        raise OptionError("retries must not be negative")
-    if values.get("timeout") == 0:
-        raise OptionError("timeout must be greater than 0")
-    for name in ("timeout", "retry_backoff", "retry_max_time"):
-        if values[name] is not None and not math.isfinite(values[name]):
-            raise OptionError(f"{name} must be a finite number of seconds, not {values[name]!r}")
-    if values.get("timeout") is not None and values["timeout"] > MAX_TIMEOUT:
-        raise OptionError(f"timeout must be at most {MAX_TIMEOUT:g} seconds (one day), not {values['timeout']:g}")
+    for option in CONNECTION_OPTIONS:
+        option.check_limits(values[option.name])
     token = values.get("access_token")
-    if token and not _BEARER_VALUE.fullmatch(token):
+    if token and not is_bearer_value(token):
         raise OptionError(
             f"{_describe_source('access_token')} is not a bearer token: it has spaces, line breaks or non-ASCII"
             " characters; give the token alone"

@@ -95,6 +95,14 @@ class RetryPolicy:
             wait = max(wait, retry_after)
         return wait
 
+    def bound_reached(self, attempt: int) -> str | None:
+        """Which bound ended the retries after failed attempt ``attempt``, for the error message."""
+        if self.retries <= 0:
+            return None  # retries are off: nothing ran out
+        if attempt > self.retries:
+            return f"retries={self.retries} reached"
+        return f"retry_max_time={self.max_time:g}s reached"
+
     def next_delay(self, attempt: int, elapsed: float, retry_after: float | None = None) -> float | None:
         """Seconds to wait before retrying after failed attempt number ``attempt`` (1-based), or
         None when the retries or the time budget are used up."""

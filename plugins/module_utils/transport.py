@@ -97,9 +97,37 @@ def declares_json(response: Any) -> bool:
     return "json" in (response.headers.get("Content-Type") or "").lower()
 
 
+class HttpResult:
+    """The final answer to a request, and what it took to get it: the transport's own result (requests'
+    response stays inside; callers read status, headers, body and the retry figures from here)."""
+
+    def __init__(self, response: Any, attempts: int, retry_limit: str | None, elapsed: float) -> None:
+        self._response = response
+        self.status: int = response.status_code
+        self.headers = response.headers  # case-insensitive
+        self.url: str = response.url
+        self.attempts = attempts
+        self.retry_limit = retry_limit  # the bound that ended the retries, when one did
+        self.elapsed = elapsed  # seconds, retries included
+
+    @property
+    def content(self) -> bytes:
+        return self._response.content
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")
+
+    def iter_content(self, size: int) -> Any:
+        return self._response.iter_content(size)
+
+    def close(self) -> None:
+        self._response.close()
+
+
 class HttpTransport:
-    """Send requests with the retry policy. Returns the final ``requests.Response`` (with an
-    ``attempts`` attribute); raises ProcessMakerError only when no HTTP answer came at all."""
+    """Send requests with the retry policy. Returns an ``HttpResult`` for the final answer; raises
+    ProcessMakerError only when no HTTP answer came at all (or a 2xx body stayed corrupt)."""
 
     def __init__(
         self,
@@ -153,14 +181,6 @@ class HttpTransport:
         )
         self.warn(self.redact(message))
 
-    def _retry_limit(self, attempt: int) -> str | None:
-        """Which bound ended the retries after failed attempt ``attempt``, for the error message."""
-        if self.policy.retries <= 0:
-            return None  # retries are off: nothing ran out
-        if attempt > self.policy.retries:
-            return f"retries={self.policy.retries} reached"
-        return f"retry_max_time={self.policy.max_time:g}s reached"
-
     @staticmethod
     def _corrupt_safe(method: str, safe_to_retry: bool | None) -> bool:
         # Only a GET (or a request the caller marks safe) is repeated over a broken body: a
@@ -181,7 +201,7 @@ class HttpTransport:
         safe_to_retry: bool | None = None,
         expect_json: bool = False,
         allow_redirects: bool = False,
-    ) -> Any:
+    ) -> HttpResult:
         method = method.upper()
         start = self.clock()
         attempt = 1
@@ -213,7 +233,7 @@ class HttpTransport:
                     wait = self.policy.next_delay(attempt, self.clock() - start)
                 if wait is None:
                     error = connection_error(exc, method=method, url=url, attempts=attempt)
-                    error.retry_limit = self._retry_limit(attempt) if retryable else None
+                    error.retry_limit = self.policy.bound_reached(attempt) if retryable else None
                     raise error from None
                 self._warn_retry(method, url, params, f"failed ({type(exc).__name__})", attempt, wait)
                 self.sleep(wait)
@@ -223,12 +243,13 @@ class HttpTransport:
             status = response.status_code
             wait = None
             what = ""
+            limit = None
             if self.policy.retryable_status(method, status, safe_to_retry):
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 wait = self.policy.next_delay(attempt, self.clock() - start, retry_after)
                 what = f"got HTTP {status}"
                 if wait is None:
-                    response.retry_limit = self._retry_limit(attempt)
+                    limit = self.policy.bound_reached(attempt)
             elif (
                 not stream
                 and 200 <= status < 300
@@ -242,7 +263,6 @@ class HttpTransport:
                     wait = self.policy.next_delay(attempt, self.clock() - start)
                     what = f"got HTTP {status} with a corrupt JSON body ({len(response.content)} bytes)"
                     if wait is None:
-                        response.attempts = attempt
                         raise ProcessMakerError(
                             not_json(response.headers.get("Content-Type", ""), response.content),
                             status=status,
@@ -251,11 +271,10 @@ class HttpTransport:
                             url=url,
                             hint="A proxy or the server sent a broken answer; retry later",
                             attempts=attempt,
-                            retry_limit=self._retry_limit(attempt),
+                            retry_limit=self.policy.bound_reached(attempt),
                         )
             if wait is None:
-                response.attempts = attempt
-                return response
+                return HttpResult(response, attempt, limit, self.clock() - start)
             response.close()
             self._warn_retry(method, url, params, what, attempt, wait)
             self.sleep(wait)

@@ -414,8 +414,8 @@ def main():
                 changed = save_stream(module, raw, params["dest"], write=not module.check_mode)
             finally:
                 raw.close()
-            result.update(status=raw.status_code, headers=dict(raw.headers), dest=params["dest"],
-                          attempts=getattr(raw, "attempts", 1), elapsed=round(raw.elapsed_seconds, 3))
+            result.update(status=raw.status, headers=dict(raw.headers), dest=params["dest"],
+                          attempts=raw.attempts, elapsed=round(raw.elapsed, 3))
             if method == "GET":
                 result["changed"] = changed
         else:

@@ -213,11 +213,10 @@ error:
 
 import os
 import tempfile
+import time
 
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
-)
-from ansible_collections.processmaker.core.plugins.module_utils.executor import (
     may_have_landed,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.module import (
@@ -355,14 +354,14 @@ def import_package(module, client):
     if not changed or module.check_mode:
         return result
     options = import_options(plans)
-    retries = int(client.options.values.get("retries") or 0)
-    attempt = 0
+    policy, started, attempt = client.transport.policy, time.monotonic(), 1
     while True:
         try:
             result["root"]["id"] = do_import(client, content, options, password, filename)
             return result
         except ProcessMakerError as error:
-            if attempt >= retries or not may_have_landed(error):
+            wait = policy.next_delay(attempt, time.monotonic() - started)
+            if wait is None or not may_have_landed(error):
                 raise
             attempt += 1
             if any(plan.mode == "copy" for plan in plans):
@@ -375,6 +374,7 @@ def import_package(module, client):
                 landed = next((plan for plan in again if plan.uuid == root_uuid), None)
                 result["root"]["id"] = landed.existing_id if landed else None
                 return result
+            time.sleep(wait)
 
 
 def main():

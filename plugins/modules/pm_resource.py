@@ -63,7 +63,7 @@ attributes:
 options:
   kind:
     description:
-      - The kind of object O(items) lists. Give O(kind) (with O(items)) or O(resources).
+      - The kind of object O(items) lists. Give O(kind) (with O(items)), O(resources) or O(config).
     type: str
     choices: [users, groups, group_members, environment_variables, process_categories, screen_categories,
               script_categories, settings]
@@ -112,10 +112,20 @@ options:
         description: As O(update_secrets), for this entry (the task's O(update_secrets) when not set).
         type: str
         choices: [always, on_create]
+  config:
+    description:
+      - "A whole configuration as a mapping of kind to what it should hold, instead of O(kind) or O(resources),
+        for example C({groups: [{name: Sales}], users: {items: [...], purge: true}}). This is the shape the
+        C(processmaker.core.configure) role takes."
+      - A kind's value is the list of its items, or a mapping with C(items) and optionally C(state), C(purge)
+        and C(update_secrets); the task's O(state), O(purge) (for the kinds that can be purged) and
+        O(update_secrets) apply where it sets none. A kind whose value is null is left alone.
+      - Applied like O(resources), in dependency order; each kind is listed once for the whole task.
+    type: dict
   state:
     description:
       - V(present) creates and updates the O(items); V(absent) deletes them (only their identity is read).
-      - With O(resources), each entry has its own.
+      - With O(resources), each entry has its own; with O(config), the default of every kind.
       - V(absent) never deletes the user the task authenticates as.
     type: str
     default: present
@@ -126,7 +136,8 @@ options:
       - Never deletes the user the task authenticates as, system users, administrators, or memberships of the
         calling user or of members the API does not list; those are reported in RV(purge_skipped).
       - In check mode, RV(results) lists what it would delete (C(action=delete), C(reason=purge)).
-      - Not available for V(settings). With O(resources), each entry has its own.
+      - Not available for V(settings). With O(resources) or O(config), each entry can set its own; the task's
+        applies to the kinds O(config) lists without one.
     type: bool
     default: false
   update_secrets:
@@ -331,9 +342,9 @@ kind:
   sample: users
 resources:
   description:
-    - With O(resources), one entry per kind in the order applied, each with C(kind), C(state), C(changed),
+    - With O(resources) or O(config), one entry per kind in the order applied, each with C(kind), C(state), C(changed),
       C(results), C(summary), C(purge_skipped) and C(requests) as described for a single kind.
-  returned: with O(resources)
+  returned: with O(resources) or O(config)
   type: list
   elements: dict
   sample:
@@ -383,7 +394,7 @@ summary:
   description:
     - How many items each action concerned (C(created), C(updated), C(restored), C(deleted), C(unchanged)), and
       how many objects purge left alone (C(skipped)).
-    - With O(resources), the totals over every kind.
+    - With O(resources) or O(config), the totals over every kind.
   returned: always
   type: dict
   sample: {created: 1, updated: 0, restored: 0, deleted: 0, unchanged: 1, skipped: 0}
@@ -400,7 +411,7 @@ diff:
   description:
     - Before and after of every object that changes, keyed by identity. An object missing on one side does not
       exist there. Write-only fields are C(********).
-    - "With O(resources), keyed C(kind: identity)."
+    - "With O(resources) or O(config), keyed C(kind: identity)."
   returned: with C(--diff)
   type: dict
   sample: {before: {}, after: {jdoe: {username: jdoe, email: jdoe@example.com, status: ACTIVE, password: "********"}}}
@@ -424,29 +435,26 @@ from ansible_collections.processmaker.core.plugins.module_utils.auth import (
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
 )
-from ansible_collections.processmaker.core.plugins.module_utils.executor import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_PER_PAGE,
-    Executor,
-    Inventory,
-    Outcome,
-)
-from ansible_collections.processmaker.core.plugins.module_utils.kinds import (
-    DEPENDENCY_ORDER,
-    KINDS,
-    UPDATE_SECRETS_CHOICES,
-    secret_values,
-)
 from ansible_collections.processmaker.core.plugins.module_utils.module import (
     ProcessMakerModule,
 )
-from ansible_collections.processmaker.core.plugins.module_utils.planner import (
+from ansible_collections.processmaker.core.plugins.module_utils.resource.converge import (
+    Converge,
+    entries_from,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.executor import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PER_PAGE,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.kinds import (
+    KINDS,
+    secret_values,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.model import (
+    UPDATE_SECRETS_CHOICES,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.planner import (
     PlanError,
-    PlanOptions,
-    make_plan,
-    needs_deleted,
-    validate_items,
-    validate_options,
 )
 
 MAX_CONCURRENCY = 64  # requests in flight; each is a pooled connection and a thread
@@ -465,6 +473,7 @@ ARGUMENT_SPEC = {
             "update_secrets": {"type": "str", "choices": list(UPDATE_SECRETS_CHOICES), "no_log": False},
         },
     },
+    "config": {"type": "dict"},
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
     "purge": {"type": "bool", "default": False},
     "update_secrets": {"type": "str", "default": "on_create", "choices": list(UPDATE_SECRETS_CHOICES),
@@ -472,6 +481,7 @@ ARGUMENT_SPEC = {
     "concurrency": {"type": "int", "default": DEFAULT_CONCURRENCY},
     "per_page": {"type": "int", "default": DEFAULT_PER_PAGE},
 }
+EXCLUSIVE = [["kind", "resources", "config"], ["items", "resources"], ["items", "config"]]
 
 
 class ResourceModule(ProcessMakerModule):
@@ -482,168 +492,55 @@ class ResourceModule(ProcessMakerModule):
         super()._load_params()
         params = self.params if isinstance(self.params, dict) else {}
         groups = [params.get("items")]
-        resources = params.get("resources")  # not validated yet: it may be of any type
-        if isinstance(resources, list):
-            groups += [entry.get("items") for entry in resources if isinstance(entry, dict)]
+        for entries in (params.get("resources"), list((params.get("config") or {}).values())
+                        if isinstance(params.get("config"), dict) else None):  # not validated yet: any type
+            for entry in entries if isinstance(entries, list) else []:
+                groups.append(entry.get("items") if isinstance(entry, dict) else entry)
         for items in groups:
             for value in secret_values(items):
                 self.redact.add(value, json_only=True)  # item fields only ever travel in JSON bodies
         self._mask(self.redact.forms)
 
-
-def run_kind(module, client, kind, desired, options, executor, inventory, extras):
-    """List, plan and (unless in check mode) write one kind. Returns (plan, outcomes)."""
-    lists = inventory.load(kind)
-    options.caller_id = client.token.user_id
-    current = kind.current_items(lists, options.caller_id)
-    deleted = []
-    if needs_deleted(kind, desired, current, options):
-        deleted = kind.deleted_items({kind.deleted_path: inventory.listing(kind.deleted_path)})
-    if kind.name == "group_members":
-        options.refs = kind.refs(lists)
-    plan = make_plan(kind, desired, current, deleted, options)
-    outcomes = [None] * len(plan.actions)
-    if module.check_mode:
-        # later kinds of the same task see what this one would do (a membership of a group it would create)
-        inventory.record(kind, plan, [Outcome(action.id if action.id is not None else f"(planned {action.label})")
-                                      if action.writes else None for action in plan.actions], options.refs)
-    elif plan.writes:
-        outcomes = executor.execute(kind, plan, refs=options.refs, extras=extras)
-        inventory.record(kind, plan, outcomes, options.refs)
-    return plan, outcomes
-
-
-def results_of(plan, outcomes):
-    results = []
-    for action, outcome in zip(plan.actions, outcomes):
-        result = action.result()
-        if outcome is not None:
-            result["id"] = outcome.id
-            if outcome.adopted:
-                result["adopted"] = True
-            if outcome.error:
-                result["error"] = outcome.error
-        results.append(result)
-    return results
-
-
-def entries_of(params):
-    """[(kind, items, state, purge, update_secrets)] in the order to apply them: what others refer to first;
-    deletions after, in reverse (memberships before the groups and users they name)."""
-    if params["resources"] is None:
-        return [(KINDS[params["kind"]], params["items"] or [], params["state"], params["purge"],
-                 params["update_secrets"])]
-    entries, seen = [], set()
-    for index, entry in enumerate(params["resources"]):
-        key = (entry["kind"], entry["state"])
-        if key in seen:
-            raise PlanError(f"resources[{index}]: kind {entry['kind']} with state={entry['state']} is listed twice;"
-                            " put all its items in one entry")
-        seen.add(key)
-        entries.append((KINDS[entry["kind"]], entry["items"] or [], entry["state"], entry["purge"],
-                        entry["update_secrets"] or params["update_secrets"]))
-    present = sorted((e for e in entries if e[2] == "present"), key=lambda e: DEPENDENCY_ORDER.index(e[0].name))
-    absent = sorted((e for e in entries if e[2] == "absent"), key=lambda e: -DEPENDENCY_ORDER.index(e[0].name))
-    return present + absent
+    def checked_entries(self):
+        params = self.params
+        if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
+            self.fail_json(msg=f"concurrency must be from 1 to {MAX_CONCURRENCY} (got {params['concurrency']})")
+        if params["per_page"] < 1:
+            self.fail_json(msg=f"per_page must be at least 1 (got {params['per_page']})")
+        try:
+            return entries_from(params, check_mode=self.check_mode)
+        except PlanError as error:
+            self.fail_json(msg=str(error))
 
 
 def main():
-    module = ResourceModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                            mutually_exclusive=[["kind", "resources"], ["items", "resources"]],
-                            required_one_of=[["kind", "resources"]])
-    params = module.params
-    multi = params["resources"] is not None
-    result = {"changed": False, "results": [], "summary": {}, "purge_skipped": []}
-    if not multi:
-        result["kind"] = params["kind"]
-    if params["kind"] is None and params["resources"] is None:  # both given as null
-        module.fail_json(msg="kind or resources is required: set kind (and items), or resources", **result)
-    if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
-        module.fail_json(msg=f"concurrency must be from 1 to {MAX_CONCURRENCY} (got {params['concurrency']})", **result)
-    if params["per_page"] < 1:
-        module.fail_json(msg=f"per_page must be at least 1 (got {params['per_page']})", **result)
-    work = []
-    try:
-        for kind, items, state, purge, update_secrets in entries_of(params):
-            options = PlanOptions(state=state, purge=purge, update_secrets=update_secrets, check_mode=module.check_mode)
-            validate_options(kind, options)
-            try:
-                desired = validate_items(kind, items)
-            except PlanError as error:
-                if multi:
-                    raise PlanError(f"resources ({kind.name}, state={state}): {error}") from None
-                raise
-            work.append((kind, desired, options))
-    except PlanError as error:
-        module.fail_json(msg=str(error), **result)
-
+    module = ResourceModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=EXCLUSIVE,
+                            required_one_of=[["kind", "resources", "config"]])
+    entries = module.checked_entries()
     connection = module.connection_options()
-    extras = {}
-    if connection.grant_type == "password" and connection.values.get("password"):
-        extras["valpassword"] = connection.values["password"]
+    client = module.client(wrap=LockedAuthenticator, connections=module.params["concurrency"])
+    run = Converge(client, check_mode=module.check_mode, concurrency=module.params["concurrency"],
+                   per_page=module.params["per_page"], redact=module.redact, actor_password=connection.actor_password)
+    multi = module.params["kind"] is None
 
-    client = module.client(wrap=LockedAuthenticator, connections=params["concurrency"])
-    executor = Executor(client, concurrency=params["concurrency"], per_page=params["per_page"],
-                        redact=module.redact)
-    inventory = Inventory(client, per_page=params["per_page"])
-    done, failed = [], []
+    def result():
+        return dict(run.report(multi=multi, diff=module._diff), **({} if multi else {"kind": module.params["kind"]}))
+
     try:
-        for kind, desired, options in work:
-            options.can_change_email = bool(extras)
-            before = dict(executor.requests, list=inventory.requests)
-            plan, outcomes = run_kind(module, client, kind, desired, options, executor, inventory, extras)
-            after = dict(executor.requests, list=inventory.requests)
-            requests = {name: value - before[name] for name, value in after.items()}
-            done.append((kind, options, plan, outcomes, requests))
-            failed = [outcome.error for outcome in outcomes if outcome is not None and outcome.error]
-            if failed:
-                break  # later kinds may refer to what failed
+        run.apply(entries)
     except PlanError as error:
-        module.fail_json(msg=str(error), **report(module, result, done, multi))
+        module.fail_json(msg=str(error), **result())
     except ProcessMakerError as error:
-        module.fail_from_error(error, **report(module, result, done, multi))
+        module.fail_from_error(error, **result())
     finally:
         client.close()
-
-    for _kind, _options, plan, _outcomes, _requests in done:
-        for warning in plan.warnings:
-            module.warn(warning)
-    result = report(module, result, done, multi)
-    if failed:
-        kind, _options, plan = done[-1][:3]
+    for warning in run.warnings():
+        module.warn(warning)
+    if run.failures:
+        failed, writes, kind = run.failures, run.kinds[-1].plan.writes, run.kinds[-1].entry.kind.name
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        module.fail_json(msg=f"{len(failed)} of {len(plan.writes)} {kind.name} writes failed; first: {failed[0]}{more}",
-                         **result)
-    module.exit_json(**result)
-
-
-def report(module, result, done, multi):
-    """The task result: one kind's plan, or with resources every kind's and the totals."""
-    result = dict(result)
-    if not multi:
-        if done:
-            kind, _options, plan, outcomes, requests = done[0]
-            result.update(changed=plan.changed, results=results_of(plan, outcomes), summary=plan.summary(),
-                          purge_skipped=plan.skipped, requests=requests)
-            if module._diff:
-                result["diff"] = plan.diff()
-        return result
-    totals, entries, diff = {}, [], {"before": {}, "after": {}}
-    for kind, options, plan, outcomes, requests in done:
-        summary = plan.summary()
-        for name, count in summary.items():
-            totals[name] = totals.get(name, 0) + count
-        entries.append({"kind": kind.name, "state": options.state, "changed": plan.changed,
-                        "results": results_of(plan, outcomes), "summary": summary, "purge_skipped": plan.skipped,
-                        "requests": requests})
-        for side in ("before", "after"):
-            diff[side].update({f"{kind.name}: {label}": value for label, value in plan.diff()[side].items()})
-    result.pop("results", None)
-    result.pop("purge_skipped", None)
-    result.update(changed=any(entry["changed"] for entry in entries), resources=entries, summary=totals)
-    if module._diff:
-        result["diff"] = diff
-    return result
+        module.fail_json(msg=f"{len(failed)} of {len(writes)} {kind} writes failed; first: {failed[0]}{more}", **result())
+    module.exit_json(**result())
 
 
 if __name__ == "__main__":

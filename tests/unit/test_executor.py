@@ -16,21 +16,27 @@ from ansible_collections.processmaker.core.plugins.module_utils.client import (
 )
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
-)
-from ansible_collections.processmaker.core.plugins.module_utils.executor import (
-    Executor,
-    Inventory,
     may_have_landed,
 )
-from ansible_collections.processmaker.core.plugins.module_utils.kinds import (
-    KINDS,
+from ansible_collections.processmaker.core.plugins.module_utils.resource.executor import (
+    Executor,
+    Inventory,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.group_members import (
     USER_CLASS,
 )
-from ansible_collections.processmaker.core.plugins.module_utils.planner import (
+from ansible_collections.processmaker.core.plugins.module_utils.resource.kinds import (
+    KINDS,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.model import (
+    Context,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.planner import (
     PlanOptions,
     make_plan,
     validate_items,
 )
+from ansible_collections.processmaker.core.plugins.module_utils.retry import RetryPolicy
 from unit_helpers import Reply, connection, make_jwt, token_body
 
 USERS = KINDS["users"]
@@ -57,11 +63,11 @@ def page(items):
 
 def create_plan(*names, current=()):
     desired = validate_items(USERS, [new_user(name) for name in names])
-    return make_plan(USERS, desired, USERS.current_items({"users": list(current)}))
+    return make_plan(USERS, desired, USERS.current_items({"users": list(current)}, Context()))
 
 
 def executor(client, **kwargs):
-    kwargs.setdefault("backoff", 0.0)
+    kwargs.setdefault("sleep", lambda seconds: None)
     return Executor(client, **kwargs)
 
 
@@ -101,7 +107,7 @@ def test_a_create_that_did_not_land_is_sent_again_after_the_lookup(server):
 def test_retries_of_a_create_are_bounded(server):
     server.on("POST", "/api/1.0/users", Reply(502))
     server.on("GET", "/api/1.0/users", Reply(200, page([])))
-    (outcome,) = executor(static_client(server), create_retries=2).execute(USERS, create_plan("jdoe"))
+    (outcome,) = executor(static_client(server), policy=RetryPolicy(retries=2, backoff=0.0)).execute(USERS, create_plan("jdoe"))
     assert "HTTP 502" in outcome.error and outcome.error.startswith("items[0] (jdoe): POST ")
     assert len(server.seen("POST", "/api/1.0/users")) == 3 and len(server.seen("GET", "/api/1.0/users")) == 2
 
@@ -144,20 +150,20 @@ def test_which_failures_may_have_landed():
     assert not may_have_landed(ProcessMakerError("x", code="TLS_error"))
     # a POST repeated after a 429 whose first attempt had landed: the repeat finds the username taken
     taken = ProcessMakerError("x", status=422, field_errors={"username": ["taken"]}, attempts=2)
-    assert may_have_landed(taken, USERS) and not may_have_landed(ProcessMakerError("x", status=422, attempts=2), USERS)
+    assert may_have_landed(taken, USERS.identity)
+    assert not may_have_landed(ProcessMakerError("x", status=422, attempts=2), USERS.identity)
 
 
 def test_an_existing_membership_answer_is_resolved_to_its_id(server):
     kind = KINDS["group_members"]
     lists = {"users": [{"id": 5, "username": "jdoe"}], "groups": [{"id": 10, "name": "Sales"}], "group_members": []}
-    refs = kind.refs(lists)
-    plan = make_plan(kind, validate_items(kind, [{"group": "Sales", "user": "jdoe"}]), [],
-                     options=PlanOptions(refs=refs))
+    context = kind.context(lists)
+    plan = make_plan(kind, validate_items(kind, [{"group": "Sales", "user": "jdoe"}]), [], context=context)
     server.on("POST", "/api/1.0/group_members", Reply(201, []))  # ProcessMaker: it exists already
     server.on("GET", "/api/1.0/group_members", Reply(200, page([
         {"id": 70, "group_id": 11, "member_id": 5, "member_type": USER_CLASS},
         {"id": 71, "group_id": 10, "member_id": 5, "member_type": USER_CLASS}])))
-    (outcome,) = executor(static_client(server)).execute(kind, plan, refs=refs)
+    (outcome,) = executor(static_client(server)).execute(kind, plan, context)
     assert outcome.id == 71 and outcome.error is None and outcome.adopted  # nothing was created
     (post,) = server.seen("POST", "/api/1.0/group_members")
     assert post.json == {"group_id": 10, "member_id": 5, "member_type": USER_CLASS}
@@ -171,7 +177,7 @@ def test_updates_deletes_and_restores_send_what_the_api_needs(server):
     deleted = [dict(user_row("back", 4), status="INACTIVE")]
     desired = validate_items(USERS, [{"username": "upd", "title": "Boss", "password": PASSWORD},
                                      {"username": "back", "title": "Again"}])
-    plan = make_plan(USERS, desired, USERS.current_items({"users": current}),
+    plan = make_plan(USERS, desired, USERS.current_items({"users": current}, Context()),
                      USERS.deleted_items({"deleted_users": deleted}),
                      PlanOptions(purge=True, update_secrets="always"))
     assert [a.op for a in plan.actions] == ["update", "restore", "delete"]
@@ -195,7 +201,7 @@ def test_failures_are_collected_and_the_other_writes_happen(server):
     server.on("PUT", "/api/1.0/users/3", Reply(422, {"message": "The Email must be a valid email address.",
                                                      "errors": {"email": ["The Email must be a valid email address."]}}))
     desired = validate_items(USERS, [{"username": "a", "title": "x"}, {"username": "b", "title": "y"}])
-    plan = make_plan(USERS, desired, USERS.current_items({"users": [user_row("a", 2), user_row("b", 3)]}))
+    plan = make_plan(USERS, desired, USERS.current_items({"users": [user_row("a", 2), user_row("b", 3)]}, Context()))
     first, second = executor(static_client(server)).execute(USERS, plan)
     assert first.error is None
     assert second.error.startswith("items[1] (b): PUT ") and "HTTP 422" in second.error and "\n" not in second.error
@@ -219,7 +225,7 @@ def test_at_most_concurrency_writes_are_in_flight(server):
     for row in rows:
         server.on("PUT", f"/api/1.0/users/{row['id']}", slow)
     desired = validate_items(USERS, [{"username": row["username"], "title": "t"} for row in rows])
-    plan = make_plan(USERS, desired, USERS.current_items({"users": rows}))
+    plan = make_plan(USERS, desired, USERS.current_items({"users": rows}, Context()))
     outcomes = executor(static_client(server), concurrency=4).execute(USERS, plan)
     assert all(o.error is None for o in outcomes) and len(server.seen("PUT")) == 24
     assert 2 <= state["max"] <= 4
@@ -245,7 +251,7 @@ def test_workers_share_one_token_and_renew_it_once(server):
                                                         username="admin", password="pa55-w0rd!"),
                                              wrap=LockedAuthenticator, connections=8)
     desired = validate_items(USERS, [{"username": row["username"], "title": "t"} for row in rows])
-    plan = make_plan(USERS, desired, USERS.current_items({"users": rows}))
+    plan = make_plan(USERS, desired, USERS.current_items({"users": rows}, Context()))
     outcomes = executor(client, concurrency=8).execute(USERS, plan)
     assert all(o.error is None for o in outcomes)
     assert len(issued) == 2, "one token, then one renewal shared by every worker"
@@ -275,9 +281,9 @@ def test_the_inventory_follows_the_tasks_own_writes(server):
     server.on("DELETE", "/api/1.0/users/2", Reply(204))
     client = static_client(server)
     inventory = Inventory(client)
-    current = USERS.current_items(inventory.load(USERS))
+    current = USERS.current_items(inventory.load(USERS), Context())
     plan = make_plan(USERS, validate_items(USERS, [new_user("new")]), current, options=PlanOptions(purge=True))
-    inventory.record(USERS, plan, executor(client).execute(USERS, plan))
+    inventory.record(USERS, plan, executor(client).execute(USERS, plan), Context())
     listed = inventory.load(USERS)["users"]
     assert [(row["id"], row["username"]) for row in listed] == [(3, "new")]
     assert all("password" not in row for row in listed)
@@ -303,7 +309,7 @@ def test_no_duplicate_when_the_sandbox_loses_create_answers(real_sandbox):
     names = [f"lost{n:02d}" for n in range(40)]
     inventory = Inventory(client)
     plan = make_plan(USERS, validate_items(USERS, [new_user(name) for name in names]),
-                     USERS.current_items(inventory.load(USERS)))
+                     USERS.current_items(inventory.load(USERS), Context()))
     sandbox.set_faults([{"route": "POST /api/1.0/users", "probability": 0.3, "kinds": ["502", "drop"],
                          "when": "after"}], seed=1)
     try:

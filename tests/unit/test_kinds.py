@@ -8,15 +8,28 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.processmaker.core.plugins.module_utils import kinds as K
-from ansible_collections.processmaker.core.plugins.module_utils.kinds import (
+from ansible_collections.processmaker.core.plugins.module_utils.resource import (
+    group_members as members_kind,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource import (
+    model as K,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.converge import (
+    entries_from,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.kinds import (
     DEPENDENCY_ORDER,
     KINDS,
     SECRET_FIELDS,
+    secret_values,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.model import (
+    Context,
     Current,
     ItemError,
-    get_kind,
-    secret_values,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.planner import (
+    PlanError,
 )
 from ansible_collections.processmaker.core.plugins.modules import pm_resource
 
@@ -55,7 +68,6 @@ def test_each_kind_is_consistent(name):
     if not kind.can_delete:
         assert not kind.purgeable
     assert kind.path in kind.lists
-    assert kind.describe()["path"] == kind.path
 
 
 def test_every_kind_has_a_place_in_the_dependency_order():
@@ -63,6 +75,8 @@ def test_every_kind_has_a_place_in_the_dependency_order():
     order = list(DEPENDENCY_ORDER)
     assert order.index("groups") < order.index("group_members")
     assert order.index("users") < order.index("group_members")
+    assert order.index("settings") == 0  # a setting can change how later objects are created
+    assert [KINDS[name].rank for name in order] == sorted(KINDS[name].rank for name in order)
 
 
 def test_secret_fields_are_the_write_only_ones():
@@ -107,7 +121,6 @@ def test_statuses_match_the_reference(name):
     kind = KINDS[name]
     create, update, delete = API_FACTS[name]
     assert (kind.create_status, kind.update_status, kind.delete_status) == (create, update, delete)
-    assert kind.update_returns_object == (update == (200,))
 
 
 def test_identity_keys_match_the_reference():
@@ -122,16 +135,15 @@ def test_quirks_are_in_the_table():
     users, members, settings = KINDS["users"], KINDS["group_members"], KINDS["settings"]
     assert users.soft_delete and users.restore_path == "users/restore" and users.deleted_path == "deleted_users"
     assert set(users.put_repeats) >= {"username", "firstname", "lastname", "email", "status", "meta"}
-    assert members.create_idempotent and not members.can_update
+    assert members.create_idempotent and members.compared_fields == ()  # created or deleted, never updated
     assert not settings.can_create and not settings.can_delete and settings.put_repeats == ("key",)
     assert KINDS["environment_variables"].put_repeats == ("name", "description")
     assert KINDS["groups"].put_repeats[0] == "name"
 
 
-def test_get_kind_names_the_kinds():
-    assert get_kind("users") is KINDS["users"]
-    with pytest.raises(ItemError, match="unknown kind 'people' .*users"):
-        get_kind("people")
+def test_an_unknown_kind_is_refused_naming_the_kinds():
+    with pytest.raises(PlanError, match="config.people: unknown kind 'people' .*users"):
+        entries_from({"config": {"people": []}, "state": "present", "purge": False, "update_secrets": "on_create"})
 
 
 # --- items --------------------------------------------------------------------------------------
@@ -178,7 +190,8 @@ def test_secret_values_are_found_in_raw_items():
 
 def test_booleans_go_out_as_integers():
     # PHP's loose in_array('password', $body) in edit_username_password matches a true value
-    body = KINDS["users"].create_body({"username": "a", "force_change_password": True, "email_task_notification": False})
+    body = KINDS["users"].create_body({"username": "a", "force_change_password": True, "email_task_notification": False},
+                                       Context())
     assert body == {"username": "a", "force_change_password": 1, "email_task_notification": 0}
     assert not any(isinstance(value, bool) for value in body.values())
 
@@ -187,25 +200,25 @@ def _user(**raw):
     base = {"id": 7, "username": "jdoe", "firstname": "J", "lastname": "D", "email": "j@x.io", "status": "ACTIVE",
             "meta": {"team": "x"}, "title": "t", "is_administrator": False}
     base.update(raw)
-    return KINDS["users"].to_current(base, {}, None)
+    return KINDS["users"].to_current(base, Context())
 
 
 def test_user_update_repeats_the_required_fields_and_meta():
     current = _user()
-    body = KINDS["users"].update_body(current, {"title": "boss"}, extras={"valpassword": "actor-pw"})
+    body = KINDS["users"].update_body(current, {"title": "boss"}, Context(actor_password="actor-pw"))
     assert body == {"username": "jdoe", "firstname": "J", "lastname": "D", "email": "j@x.io", "status": "ACTIVE",
                     "meta": {"team": "x"}, "title": "boss"}
-    body = KINDS["users"].update_body(current, {"email": "new@x.io"}, extras={"valpassword": "actor-pw"})
+    body = KINDS["users"].update_body(current, {"email": "new@x.io"}, Context(actor_password="actor-pw"))
     assert body["email"] == "new@x.io" and body["valpassword"] == "actor-pw"
 
 
 def test_users_protection():
     users = KINDS["users"]
-    assert users.to_current({"id": 1, "username": "admin"}, {}, caller_id="1").locked
-    assert users.to_current({"id": 2, "username": "_anon", "is_system": True}, {}, None).locked
-    admin = users.to_current({"id": 3, "username": "boss", "is_administrator": True}, {}, "1")
+    assert users.to_current({"id": 1, "username": "admin"}, Context(caller_id="1")).locked
+    assert users.to_current({"id": 2, "username": "_anon", "is_system": True}, Context()).locked
+    admin = users.to_current({"id": 3, "username": "boss", "is_administrator": True}, Context(caller_id="1"))
     assert admin.protected.startswith("an administrator") and not admin.locked
-    assert users.to_current({"id": 4, "username": "x"}, {}, "1").protected is None
+    assert users.to_current({"id": 4, "username": "x"}, Context(caller_id="1")).protected is None
 
 
 def test_environment_variables_default_their_description_to_the_name():
@@ -213,7 +226,7 @@ def test_environment_variables_default_their_description_to_the_name():
     values = kind.create_values(kind.normalize_item(0, {"name": "api_url", "value": "v"}))
     assert values == {"name": "api_url", "description": "api_url", "value": "v"}
     body = kind.update_body(Current(("api_url",), 4, {}, "api_url", {"id": 4, "name": "api_url", "description": "d"}),
-                            {"value": "w"})
+                            {"value": "w"}, Context())
     assert body == {"name": "api_url", "description": "d", "value": "w"}
 
 
@@ -221,27 +234,27 @@ MEMBER_LISTS = {
     "users": [{"id": 1, "username": "admin"}, {"id": 5, "username": "jdoe"}],
     "groups": [{"id": 10, "name": "Sales"}, {"id": 11, "name": "EMEA"}],
     "group_members": [
-        {"id": 100, "group_id": 10, "member_id": 5, "member_type": K.USER_CLASS, "name": "Sales"},
-        {"id": 101, "group_id": 10, "member_id": 11, "member_type": K.GROUP_CLASS, "name": "Sales"},
-        {"id": 102, "group_id": 10, "member_id": 2, "member_type": K.USER_CLASS, "name": "Sales"},
-        {"id": 103, "group_id": 11, "member_id": 1, "member_type": K.USER_CLASS, "name": "EMEA"},
+        {"id": 100, "group_id": 10, "member_id": 5, "member_type": members_kind.USER_CLASS, "name": "Sales"},
+        {"id": 101, "group_id": 10, "member_id": 11, "member_type": members_kind.GROUP_CLASS, "name": "Sales"},
+        {"id": 102, "group_id": 10, "member_id": 2, "member_type": members_kind.USER_CLASS, "name": "Sales"},
+        {"id": 103, "group_id": 11, "member_id": 1, "member_type": members_kind.USER_CLASS, "name": "EMEA"},
     ],
 }
 
 
 def test_memberships_are_resolved_by_name():
     kind = KINDS["group_members"]
-    current = {item.label: item for item in kind.current_items(MEMBER_LISTS, caller_id="1")}
+    current = {item.label: item for item in kind.current_items(MEMBER_LISTS, kind.context(MEMBER_LISTS, caller_id="1"))}
     assert set(current) == {"Sales/user:jdoe", "Sales/group:EMEA", "Sales/user:#2", "EMEA/user:admin"}
     assert current["Sales/user:jdoe"].protected is None and current["Sales/user:jdoe"].id == 100
     assert "not listed" in current["Sales/user:#2"].protected  # a system user's membership
     assert "authenticates as" in current["EMEA/user:admin"].protected
     desired = kind.normalize_item(0, {"group": "sales", "user": "JDOE"})
     assert desired.key == current["Sales/user:jdoe"].key
-    refs = kind.refs(MEMBER_LISTS)
-    assert kind.create_body(desired.values, refs) == {"group_id": 10, "member_id": 5, "member_type": K.USER_CLASS}
+    refs = kind.context(MEMBER_LISTS)
+    assert kind.create_body(desired.values, refs) == {"group_id": 10, "member_id": 5, "member_type": members_kind.USER_CLASS}
     nested = kind.normalize_item(1, {"group": "EMEA", "member_group": "Sales"})
-    assert kind.create_body(nested.values, refs) == {"group_id": 11, "member_id": 10, "member_type": K.GROUP_CLASS}
+    assert kind.create_body(nested.values, refs) == {"group_id": 11, "member_id": 10, "member_type": members_kind.GROUP_CLASS}
     assert kind.unresolved(kind.normalize_item(2, {"group": "Nope", "user": "ghost"}).values, refs) == [
         "group 'Nope'", "user 'ghost'"]
     assert kind.lookup(desired.values, refs) == ("group_members", {"member_id": 5})
@@ -268,7 +281,7 @@ def test_memberships_are_resolved_by_name():
 )
 def test_settings_compare_by_format(fmt, wanted, server, same):
     kind = KINDS["settings"]
-    current = kind.to_current({"id": 1, "key": "k", "config": server, "format": fmt}, {}, None)
+    current = kind.to_current({"id": 1, "key": "k", "config": server, "format": fmt}, Context())
     assert kind.same("config", wanted, current) is same
     # what the server answers after the write compares equal to what was asked
     after = Current(current.key, 1, kind.applied(current, {"config": wanted}), "k", current.raw)
@@ -278,5 +291,5 @@ def test_settings_compare_by_format(fmt, wanted, server, same):
 def test_settings_update_sends_key_and_a_typed_config():
     kind = KINDS["settings"]
     current = kind.to_current({"id": 9, "key": "password-policies.2fa_enabled", "config": True, "format": "boolean"},
-                              {}, None)
-    assert kind.update_body(current, {"config": "no"}) == {"key": "password-policies.2fa_enabled", "config": False}
+                              Context())
+    assert kind.update_body(current, {"config": "no"}, Context()) == {"key": "password-policies.2fa_enabled", "config": False}

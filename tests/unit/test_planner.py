@@ -4,17 +4,28 @@ and (hypothesis) planning the state a plan leaves behind yields nothing to do.""
 from __future__ import annotations
 
 import pytest
-from ansible_collections.processmaker.core.plugins.module_utils import kinds as K
-from ansible_collections.processmaker.core.plugins.module_utils.kinds import KINDS
-from ansible_collections.processmaker.core.plugins.module_utils.planner import (
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import MASK
+from ansible_collections.processmaker.core.plugins.module_utils.resource import (
+    group_members as members_kind,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource import (
+    settings as settings_kind,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource import (
+    users as users_kind,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.kinds import (
+    KINDS,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.planner import (
     PlanError,
     PlanOptions,
     apply_plan,
     make_plan,
     needs_deleted,
     validate_items,
+    validate_options,
 )
-from ansible_collections.processmaker.core.plugins.module_utils.redaction import MASK
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,13 +41,16 @@ def user(username, user_id, **fields):
 
 
 def current_users(*raws, caller="1"):
-    return USERS.current_items({"users": list(raws)}, caller_id=caller)
+    return USERS.current_items({"users": list(raws)}, USERS.context({}, caller_id=caller))
 
 
-def plan_users(items, current=(), deleted=(), **options):
+def plan_users(items, current=(), deleted=(), actor_password="actor-pw", **options):
+    options = PlanOptions(**options)
+    validate_options(USERS, options)
     desired = validate_items(USERS, items)
     gone = USERS.deleted_items({"deleted_users": list(deleted)})
-    return make_plan(USERS, desired, current_users(*current), gone, PlanOptions(**options))
+    context = USERS.context({}, caller_id="1", actor_password=actor_password)
+    return make_plan(USERS, desired, current_users(*current), gone, options, context)
 
 
 def new_user(username, **fields):
@@ -123,11 +137,11 @@ def test_absent_may_delete_an_administrator_it_names():
 
 
 def test_absent_is_not_for_settings_and_purge_needs_present():
-    settings_kind = KINDS["settings"]
+    settings = KINDS["settings"]
     with pytest.raises(PlanError, match="state=absent is not supported for kind settings"):
-        make_plan(settings_kind, [], [], options=PlanOptions(state="absent"))
+        validate_options(settings, PlanOptions(state="absent"))
     with pytest.raises(PlanError, match="purge is not supported for kind settings"):
-        make_plan(settings_kind, [], [], options=PlanOptions(purge=True))
+        validate_options(settings, PlanOptions(purge=True))
     with pytest.raises(PlanError, match="purge only works with state=present"):
         plan_users([], state="absent", purge=True)
 
@@ -156,15 +170,15 @@ def test_purge_of_memberships_spares_the_caller_and_unlisted_members():
         "users": [{"id": 1, "username": "admin"}, {"id": 5, "username": "jdoe"}, {"id": 6, "username": "rroe"}],
         "groups": [{"id": 10, "name": "Sales"}],
         "group_members": [
-            {"id": 100, "group_id": 10, "member_id": 5, "member_type": K.USER_CLASS},
-            {"id": 101, "group_id": 10, "member_id": 6, "member_type": K.USER_CLASS},
-            {"id": 102, "group_id": 10, "member_id": 1, "member_type": K.USER_CLASS},
-            {"id": 103, "group_id": 10, "member_id": 2, "member_type": K.USER_CLASS},  # a system user
+            {"id": 100, "group_id": 10, "member_id": 5, "member_type": members_kind.USER_CLASS},
+            {"id": 101, "group_id": 10, "member_id": 6, "member_type": members_kind.USER_CLASS},
+            {"id": 102, "group_id": 10, "member_id": 1, "member_type": members_kind.USER_CLASS},
+            {"id": 103, "group_id": 10, "member_id": 2, "member_type": members_kind.USER_CLASS},  # a system user
         ],
     }
     desired = validate_items(kind, [{"group": "Sales", "user": "jdoe"}])
-    plan = make_plan(kind, desired, kind.current_items(lists, "1"),
-                     options=PlanOptions(purge=True, refs=kind.refs(lists)))
+    context = kind.context(lists, caller_id="1")
+    plan = make_plan(kind, desired, kind.current_items(lists, context), options=PlanOptions(purge=True), context=context)
     assert ops(plan) == [("Sales/user:jdoe", "unchanged"), ("Sales/user:rroe", "delete")]
     assert plan.actions[1].id == 101
     assert sorted(entry["id"] for entry in plan.skipped) == [102, 103]
@@ -188,7 +202,8 @@ def test_always_writes_the_secret_and_masks_it():
 
 def test_environment_variable_values_are_write_only():
     kind = KINDS["environment_variables"]
-    current = kind.current_items({"environment_variables": [{"id": 3, "name": "api", "description": "d"}]})
+    current = kind.current_items({"environment_variables": [{"id": 3, "name": "api", "description": "d"}]},
+                                 kind.context({}))
     desired = validate_items(kind, [{"name": "api", "description": "d", "value": "v4lue!"},
                                     {"name": "new", "value": "n3w!"}])
     plan = make_plan(kind, desired, current)
@@ -203,14 +218,15 @@ def test_environment_variable_values_are_write_only():
 
 def test_an_email_change_needs_the_acting_password():
     with pytest.raises(PlanError, match=r"items\[0\] \(a\): changing the email .* grant_type=password"):
-        plan_users([{"username": "a", "email": "new@x.io"}], current=[user("a", 2)], can_change_email=False)
+        plan_users([{"username": "a", "email": "new@x.io"}], current=[user("a", 2)], actor_password=None)
     plan = plan_users([{"username": "a", "email": "new@x.io"}], current=[user("a", 2)])
     assert plan.actions[0].values == {"email": "new@x.io"}
 
 
 def test_settings_are_only_updated():
     kind = KINDS["settings"]
-    current = kind.current_items({"settings": [{"id": 6, "key": "session.lifetime", "config": "120", "format": "text"}]})
+    current = kind.current_items({"settings": [{"id": 6, "key": "session.lifetime", "config": "120", "format": "text"}]},
+                                 kind.context({}))
     plan = make_plan(kind, validate_items(kind, [{"key": "session.lifetime", "config": 60}]), current)
     assert ops(plan) == [("session.lifetime", "update")] and plan.actions[0].id == 6
     with pytest.raises(PlanError, match=r"items\[0\] \(no.such\): no setting with key 'no.such' on the server"):
@@ -220,10 +236,10 @@ def test_settings_are_only_updated():
 def test_memberships_of_missing_names_fail_unless_in_check_mode():
     kind = KINDS["group_members"]
     desired = validate_items(kind, [{"group": "New group", "user": "jdoe"}])
-    refs = kind.refs({"users": [{"id": 5, "username": "jdoe"}], "groups": []})
+    context = kind.context({"users": [{"id": 5, "username": "jdoe"}], "groups": []})
     with pytest.raises(PlanError, match=r"items\[0\] \(New group/user:jdoe\): group 'New group' does not exist"):
-        make_plan(kind, desired, [], options=PlanOptions(refs=refs))
-    plan = make_plan(kind, desired, [], options=PlanOptions(refs=refs, check_mode=True))
+        make_plan(kind, desired, [], context=context)
+    plan = make_plan(kind, desired, [], options=PlanOptions(check_mode=True), context=context)
     assert ops(plan) == [("New group/user:jdoe", "create")]
     assert "does not exist yet" in plan.warnings[0]
 
@@ -262,7 +278,7 @@ TEXT = st.one_of(st.none(), st.sampled_from(["", "x", " y ", "Zed", "10"]))
 def user_world(draw):
     server = {}
     for number, name in enumerate(draw(st.lists(NAMES, unique_by=str.casefold, max_size=6)), start=2):
-        server[name] = user(name, number, title=draw(TEXT), city=draw(TEXT), status=draw(st.sampled_from(K.USER_STATUSES)),
+        server[name] = user(name, number, title=draw(TEXT), city=draw(TEXT), status=draw(st.sampled_from(users_kind.USER_STATUSES)),
                             meta=draw(st.one_of(st.none(), st.just({"a": 1}), st.just({}))))
     deleted = [user(name + "_old", 50 + n, status="INACTIVE") for n, name in enumerate(draw(st.lists(NAMES, unique=True, max_size=3)))]
     items = []
@@ -272,7 +288,7 @@ def user_world(draw):
             if draw(st.booleans()):
                 item[field] = draw(TEXT)
         if draw(st.booleans()):
-            item["status"] = draw(st.sampled_from(K.USER_STATUSES))
+            item["status"] = draw(st.sampled_from(users_kind.USER_STATUSES))
         if draw(st.booleans()):
             item["meta"] = draw(st.sampled_from([{}, {"a": 1}, {"b": [1, 2]}]))
         item.update(firstname="F", lastname="L", email=f"{name}@x.io", password=PASSWORD)
@@ -284,7 +300,7 @@ def user_world(draw):
 @given(user_world(), st.booleans(), st.sampled_from(["present", "absent"]))
 def test_replanning_the_result_of_a_plan_changes_nothing(world, purge, state):
     server, deleted, items = world
-    options = PlanOptions(state=state, purge=purge and state == "present", caller_id="2")
+    options = PlanOptions(state=state, purge=purge and state == "present")
     desired = validate_items(USERS, items)
     current = current_users(*server, caller="2")
     gone = USERS.deleted_items({"deleted_users": deleted})
@@ -329,7 +345,7 @@ def test_replanning_is_unchanged_for_every_named_kind(kind_name, data):
     kind = KINDS[kind_name]
     server, items = data.draw(named_world(kind_name))
     purge = data.draw(st.booleans())
-    current = kind.current_items({kind.path: server})
+    current = kind.current_items({kind.path: server}, kind.context({}))
     desired = validate_items(kind, items)
     plan = make_plan(kind, desired, current, options=PlanOptions(purge=purge))
     after, _ = apply_plan(kind, plan, current)
@@ -349,9 +365,9 @@ def test_replanning_settings_is_unchanged(entries):
     for number, (fmt, data) in enumerate(entries):
         key = f"k{number}"
         server.append({"id": number, "key": key, "format": fmt,
-                       "config": K.typed_config(fmt, data.draw(st.sampled_from(SETTING_FORMATS[fmt])))})
+                       "config": settings_kind.typed_config(fmt, data.draw(st.sampled_from(SETTING_FORMATS[fmt])))})
         items.append({"key": key, "config": data.draw(st.sampled_from(SETTING_FORMATS[fmt]))})
-    current = kind.current_items({"settings": server})
+    current = kind.current_items({"settings": server}, kind.context({}))
     desired = validate_items(kind, items)
     plan = make_plan(kind, desired, current)
     after, _ = apply_plan(kind, plan, current)
@@ -371,7 +387,7 @@ def test_replanning_memberships_is_unchanged(wanted, existing, purge):
     ids = {"admin": 1, "jdoe": 5, "rroe": 6}
     lists["group_members"] = [
         {"id": 100 + n, "group_id": {"Sales": 10, "EMEA": 11, "Ops": 12}[group], "member_id": ids[member],
-         "member_type": K.USER_CLASS}
+         "member_type": members_kind.USER_CLASS}
         for n, (group, member) in enumerate(existing)
     ]
     items, seen = [], set()
@@ -383,19 +399,20 @@ def test_replanning_memberships_is_unchanged(wanted, existing, purge):
         seen.add((group, member_type, member))
         items.append({"group": group, "user" if member_type == "user" else "member_group": member})
     desired = validate_items(kind, items)
-    options = PlanOptions(purge=purge, refs=kind.refs(lists), caller_id="1")
-    current = kind.current_items(lists, "1")
-    plan = make_plan(kind, desired, current, options=options)
+    options = PlanOptions(purge=purge)
+    context = kind.context(lists, caller_id="1")
+    current = kind.current_items(lists, context)
+    plan = make_plan(kind, desired, current, options=options, context=context)
     after, _ = apply_plan(kind, plan, current)
-    assert not make_plan(kind, desired, after, options=options).changed
+    assert not make_plan(kind, desired, after, options=options, context=context).changed
     assert not any(action.op == "delete" and action.current.protected for action in plan.actions)
 
 
 # --- the order of a whole configuration (pm_resource resources) ---------------------------------
 
 def test_resources_are_applied_in_dependency_order_and_deletions_in_reverse():
-    from ansible_collections.processmaker.core.plugins.modules.pm_resource import (
-        entries_of,
+    from ansible_collections.processmaker.core.plugins.module_utils.resource.converge import (
+        entries_from,
     )
 
     def entry(kind, state="present"):
@@ -403,12 +420,36 @@ def test_resources_are_applied_in_dependency_order_and_deletions_in_reverse():
 
     params = {"resources": [entry("group_members"), entry("users"), entry("groups", "absent"), entry("settings"),
                             entry("groups"), entry("group_members", "absent")], "update_secrets": "on_create"}
-    assert [(kind.name, state) for kind, _items, state, _purge, _secrets in entries_of(params)] == [
+    assert [(e.kind.name, e.options.state) for e in entries_from(params)] == [
         ("settings", "present"), ("groups", "present"), ("users", "present"), ("group_members", "present"),
         ("group_members", "absent"), ("groups", "absent")]
     params["resources"].append(entry("users"))
     with pytest.raises(PlanError, match=r"resources\[6\]: kind users with state=present is listed twice"):
-        entries_of(params)
+        entries_from(params)
+
+
+def test_a_config_mapping_is_applied_like_resources_with_the_task_defaults():
+    """The configure role's shape: kind -> items, or kind -> {items, state, purge, update_secrets}."""
+    from ansible_collections.processmaker.core.plugins.module_utils.resource.converge import (
+        entries_from,
+    )
+
+    params = {"config": {"users": [], "settings": [], "groups": {"items": [], "state": "absent"},
+                         "group_members": {"items": [], "purge": False}, "environment_variables": None},
+              "state": "present", "purge": True, "update_secrets": "always"}
+    entries = entries_from(params)
+    assert [(e.kind.name, e.options.state, e.options.purge) for e in entries] == [
+        ("settings", "present", False),  # the task's purge applies where purge can apply
+        ("users", "present", True), ("group_members", "present", False), ("groups", "absent", False)]
+    # a kind whose value is null is left alone (environment_variables above)
+    assert all(e.options.update_secrets == "always" for e in entries)
+    for config, message in (({"users": "jdoe"}, r"config.users: must be a list of items"),
+                            ({"users": {"items": [], "stat": "absent"}}, r"config.users: unknown key 'stat'"),
+                            ({"users": {"state": "gone"}}, r"config.users: state must be present or absent"),
+                            ({"settings": {"items": [], "purge": True}}, r"config.settings: purge is not supported"),
+                            ({"users": [{"username": "a", "emial": "x"}]}, r"config.users: items\[0\]: unknown field")):
+        with pytest.raises(PlanError, match=message):
+            entries_from(dict(params, config=config))
 
 
 # --- packages: the import plan from the server's preview -----------------------------------------

@@ -36,8 +36,10 @@ SMOKE = textwrap.dedent(
     import sys
     assert sys.version_info < (3, 11), sys.version
     from ansible_collections.processmaker.core.plugins.module_utils import (
-        auth, client, errors, executor, kinds, module, options, packages, pagination, personal_tokens, pkce,
-        planner, retry, tokens, transport)
+        auth, client, errors, module, options, packages, pagination, personal_tokens, pkce, redaction, retry,
+        token_store, tokens, transport)
+    from ansible_collections.processmaker.core.plugins.module_utils.resource import (
+        converge, executor, kinds, model, planner)
     from ansible_collections.processmaker.core.plugins.modules import pm_api, pm_package, pm_resource, pm_token
 
     opts = options.resolve_connection({"url": "https://pm.example.com", "username": "u", "password": "p",
@@ -52,6 +54,10 @@ SMOKE = textwrap.dedent(
     assert "a: x" in str(error)
     assert retry.RetryPolicy(rand=lambda: 1.0).next_delay(1, 0) == 0.5
     assert pagination.total_pages({"total": 25, "per_page": 10}) == 3
+    assert redaction.Redactor(["p@ss word"])("x p%40ss+word y") == "x ******** y"
+    entries = converge.entries_from({"config": {"groups": [{"name": "Ops"}], "users": None}, "state": "present",
+                                     "purge": False, "update_secrets": "on_create"})
+    assert [entry.kind.name for entry in entries] == ["groups"]
     print("ok", sys.version_info[:2])
     """
 )

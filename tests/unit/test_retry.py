@@ -7,6 +7,7 @@ The policy is tested on its own, then through the real transport against a scrip
 from __future__ import annotations
 
 import email.utils
+import json
 
 import pytest
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
@@ -110,7 +111,7 @@ def test_get_503_is_retried_with_a_warning_per_retry(server, sleeps):
     warnings = []
     response = transport(sleeps, warnings).send("GET", server.url + "/api/1.0/users?page=2",
                                                 params=[("token", "hunter2")])
-    assert response.status_code == 200 and response.attempts == 3
+    assert response.status == 200 and response.attempts == 3
     assert len(server.seen("GET")) == 3
     assert sleeps.calls == [0.5, 1.0]
     assert len(warnings) == 2
@@ -123,7 +124,7 @@ def test_post_503_is_not_retried(server, sleeps):
     server.on("POST", "/api/1.0/groups", Reply(503, {"message": "Service Unavailable"}), Reply(201, {"id": 1}))
     warnings = []
     response = transport(sleeps, warnings).send("POST", server.url + "/api/1.0/groups", json={"name": "x"})
-    assert response.status_code == 503 and response.attempts == 1
+    assert response.status == 503 and response.attempts == 1
     assert len(server.seen("POST")) == 1 and not warnings
 
 
@@ -132,7 +133,7 @@ def test_post_429_is_retried_and_retry_after_honoured(server, sleeps):
               Reply(201, {"id": 1}))
     warnings = []
     response = transport(sleeps, warnings).send("POST", server.url + "/api/1.0/groups", json={"name": "x"})
-    assert response.status_code == 201
+    assert response.status == 201
     assert sleeps.calls == [7.0]
     assert len(server.seen("POST")) == 2
     assert server.seen("POST")[1].json == {"name": "x"}  # the body is sent again
@@ -142,7 +143,7 @@ def test_post_429_is_retried_and_retry_after_honoured(server, sleeps):
 def test_retries_stop_at_the_count(server, sleeps):
     server.on("GET", "/x", Reply(502, b"<html><title>502 Bad Gateway</title></html>", {"Content-Type": "text/html"}))
     response = transport(sleeps, [], retries=2).send("GET", server.url + "/x")
-    assert response.status_code == 502 and response.attempts == 3
+    assert response.status == 502 and response.attempts == 3
     assert len(server.seen()) == 3
 
 
@@ -150,20 +151,20 @@ def test_retries_stop_at_the_total_time(server, sleeps):
     server.on("GET", "/x", Reply(429, {"message": "Too Many Attempts."}, {"Retry-After": "25"}))
     response = transport(sleeps, [], retries=10, max_time=60).send("GET", server.url + "/x")
     assert sleeps.calls == [25.0, 25.0]  # a third wait would end past 60 s
-    assert response.attempts == 3 and response.status_code == 429
+    assert response.attempts == 3 and response.status == 429
 
 
 def test_retry_after_longer_than_the_budget_is_not_waited_for(server, sleeps):
     server.on("GET", "/x", Reply(429, {"message": "Too Many Attempts."}, {"Retry-After": "3600"}))
     response = transport(sleeps, [], max_time=60).send("GET", server.url + "/x")
-    assert sleeps.calls == [] and response.status_code == 429
+    assert sleeps.calls == [] and response.status == 429
 
 
 @pytest.mark.parametrize("body", [b"", b'{"data": [{"id": 1, "na', bytes(range(200, 255))])
 def test_corrupt_json_on_get_is_retried(server, sleeps, body):
     server.on("GET", "/x", Reply(200, body, {"Content-Type": "application/json"}), Reply(200, {"data": []}))
     response = transport(sleeps, []).send("GET", server.url + "/x")
-    assert response.status_code == 200 and response.json() == {"data": []} and response.attempts == 2
+    assert response.status == 200 and json.loads(response.content) == {"data": []} and response.attempts == 2
 
 
 def test_corrupt_json_on_get_gives_up_with_a_clear_error(server, sleeps):
@@ -177,7 +178,7 @@ def test_corrupt_json_on_get_gives_up_with_a_clear_error(server, sleeps):
 def test_delete_answering_200_empty_is_not_repeated(server, sleeps):
     server.on("DELETE", "/api/1.0/environment_variables/1", Reply(200, b"", {"Content-Type": "application/json"}))
     response = transport(sleeps, []).send("DELETE", server.url + "/api/1.0/environment_variables/1")
-    assert response.status_code == 200 and len(server.seen()) == 1
+    assert response.status == 200 and len(server.seen()) == 1
 
 
 def test_token_request_marked_safe_is_retried_over_a_corrupt_body(server, sleeps):
@@ -185,12 +186,12 @@ def test_token_request_marked_safe_is_retried_over_a_corrupt_body(server, sleeps
               Reply(200, {"access_token": "a"}))
     response = transport(sleeps, []).send("POST", server.url + "/oauth/token", data={"grant_type": "password"},
                                           safe_to_retry=True, expect_json=True)
-    assert response.json() == {"access_token": "a"} and len(server.seen()) == 2
+    assert json.loads(response.content) == {"access_token": "a"} and len(server.seen()) == 2
 
 
 def test_dropped_connection_retried_on_get_only(server, sleeps):
     server.on("GET", "/x", Reply(drop=True), Reply(200, {"ok": True}))
-    assert transport(sleeps, []).send("GET", server.url + "/x").json() == {"ok": True}
+    assert json.loads(transport(sleeps, []).send("GET", server.url + "/x").content) == {"ok": True}
     server.on("POST", "/y", Reply(drop=True), Reply(201, {"ok": True}))
     with pytest.raises(ProcessMakerError) as caught:
         transport(sleeps, []).send("POST", server.url + "/y")

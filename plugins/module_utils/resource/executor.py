@@ -7,7 +7,7 @@ a plan's writes with a bounded thread pool.
     inventory = Inventory(client, per_page=1000)
     lists = inventory.load(kind)                 # {path: [objects]}, each path fetched once, big pages
     executor = Executor(client, concurrency=8)
-    outcomes = executor.execute(kind, plan, refs=..., extras=...)
+    outcomes = executor.execute(kind, plan, context)
 
 Writes share the module's client, built for it: its token provider is behind a lock (one token
 renewal for every worker) and its connection pool is sized to the workers. A create whose answer was lost (a
@@ -28,34 +28,26 @@ from typing import Any
 
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
+    may_have_landed,
 )
-from ansible_collections.processmaker.core.plugins.module_utils.kinds import Kind
-from ansible_collections.processmaker.core.plugins.module_utils.planner import (
+from ansible_collections.processmaker.core.plugins.module_utils.resource.model import (
+    Context,
+    Kind,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.planner import (
     Action,
     Plan,
 )
+from ansible_collections.processmaker.core.plugins.module_utils.retry import RetryPolicy
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_PER_PAGE = 1000
-# HTTP statuses after which a POST may have been carried out although its answer was an error.
-LANDED_STATUSES = frozenset((500, 502, 503, 504))
-LANDED_CODES = frozenset(("connection_error", "connection_dropped", "timed_out", "corrupt_response"))
 
 
-def taken_by_identity(error: ProcessMakerError, kind: Kind | None = None) -> bool:
+def taken_by_identity(error: ProcessMakerError, kind: Kind) -> bool:
     """Whether a create was refused because its identity (a username, a name) is taken: someone else
     (a play running at the same time) created the object after this task listed the kind."""
-    return error.status == 422 and kind is not None and any(name in error.field_errors for name in kind.identity)
-
-
-def may_have_landed(error: ProcessMakerError, kind: Kind | None = None) -> bool:
-    """Whether a failed create may nevertheless have created the object."""
-    if error.status in LANDED_STATUSES or error.code in LANDED_CODES:
-        return True
-    # the transport repeats a POST answered 429; if the first one had landed, the repeat finds it taken
-    if error.status == 422 and error.attempts > 1 and kind is not None:
-        return any(name in error.field_errors for name in kind.identity)
-    return False
+    return error.status == 422 and any(name in error.field_errors for name in kind.identity)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,7 +75,7 @@ class Inventory:
     def load(self, kind: Kind, extra: Iterable[str] = ()) -> dict:
         return {path: self.listing(path) for path in (*kind.lists, *extra)}
 
-    def record(self, kind: Kind, plan: Plan, outcomes: Iterable, refs: Mapping | None = None) -> None:
+    def record(self, kind: Kind, plan: Plan, outcomes: Iterable, context: Context) -> None:
         """Fold a plan's successful writes into the cached lists (ids, identities, soft deletes)."""
         if kind.path not in self.cache:
             return
@@ -93,7 +85,7 @@ class Inventory:
             if outcome is None or outcome.error is not None or not action.writes:
                 continue
             if action.op == "create":
-                listed.append(dict(kind.applied(None, action.values), id=outcome.id, **_raw_identity(kind, action, refs)))
+                listed.append(kind.listed(action.values, outcome.id, context))
             elif action.op == "restore":
                 listed.append(dict(action.current.raw if action.current else {}, id=action.id, deleted_at=None))
                 if deleted is not None:
@@ -115,16 +107,6 @@ def listed_items(client: Any, path: str, pages: Any) -> list:
     return pages.items
 
 
-def _raw_identity(kind: Kind, action: Action, refs: Mapping | None) -> dict:
-    """The identity as the API spells it (group_members rows carry ids, not names)."""
-    if kind.name == "group_members":
-        try:
-            return kind.create_body(action.values, refs)
-        except (KeyError, TypeError):  # names only planned (check mode): nothing to resolve them to
-            return {}
-    return {name: action.values.get(name) for name in kind.identity}
-
-
 # ---------------------------------------------------------------------------------------------
 # Writing
 
@@ -139,15 +121,15 @@ class Outcome:
 
 class Executor:
     def __init__(self, client: Any, *, concurrency: int = DEFAULT_CONCURRENCY, per_page: int = DEFAULT_PER_PAGE,
-                 create_retries: int | None = None, backoff: float | None = None,
-                 sleep: Callable[[float], None] = time.sleep, redact: Callable[[str], str] | None = None) -> None:
+                 policy: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, redact: Callable[[str], str] | None = None) -> None:
         self.client = client  # built for concurrency: a locked token provider, a pool of that size
         self.concurrency = max(1, int(concurrency))
         self.per_page = per_page
-        values = getattr(getattr(client, "options", None), "values", {}) or {}
-        self.create_retries = int(values.get("retries", 3) if create_retries is None else create_retries)
-        self.backoff = float(values.get("retry_backoff", 0.5) if backoff is None else backoff)
+        # how often a create whose answer was lost is sent again: the transport's own policy by default
+        self.policy = policy or client.transport.policy
         self.sleep = sleep
+        self.clock = clock
         self.redact = redact
         self.requests = {"write": 0, "lookup": 0}
         self._count_lock = threading.Lock()
@@ -157,19 +139,20 @@ class Executor:
             self.requests[what] += 1
 
     # ---- one action ---------------------------------------------------------------------------
-    def _lookup(self, kind: Kind, action: Action, refs: Mapping | None) -> Any:
+    def _lookup(self, kind: Kind, action: Action, context: Context) -> Any:
         """The id of the item on the server now, or None."""
-        path, query = kind.lookup(action.values, refs)
+        path, query = kind.lookup(action.values, context)
         self._count("lookup")
         pages = self.client.paginate(path, query=query, per_page=self.per_page)
         for raw in listed_items(self.client, path, pages):
-            if isinstance(raw, Mapping) and kind.matches(raw, action.values, refs):
+            if isinstance(raw, Mapping) and kind.matches(raw, action.values, context):
                 return raw.get("id")
         return None
 
-    def _create(self, kind: Kind, action: Action, refs: Mapping | None) -> Outcome:
-        body = kind.create_body(action.values, refs)
-        retried = 0
+    def _create(self, kind: Kind, action: Action, context: Context) -> Outcome:
+        body = kind.create_body(action.values, context)
+        started = self.clock()
+        attempt = 1
         sent_before = 0  # attempts of the earlier sends of this create, for the error message
         while True:
             try:
@@ -181,47 +164,48 @@ class Executor:
                     # created since the listing (by a concurrent play, or by our own first attempt
                     # before a repeat): find it and adopt it; not found (a soft-deleted user holds
                     # the name, say), the server's refusal stands
-                    found = self._lookup(kind, action, refs)
+                    found = self._lookup(kind, action, context)
                     if found is not None:
-                        return Outcome(found, adopted=True, attempts=retried + 1)
+                        return Outcome(found, adopted=True, attempts=attempt)
                     raise
-                if retried >= self.create_retries or not may_have_landed(error, kind):
-                    if retried:  # the message counts every send of this create and names the bound
+                wait = self.policy.next_delay(attempt, self.clock() - started)
+                if wait is None or not may_have_landed(error, kind.identity):
+                    if attempt > 1:  # the message counts every send of this create and names the bound
                         error.attempts += sent_before
-                        if retried >= self.create_retries:
-                            error.retry_limit = f"retries={self.create_retries} reached"
+                    if wait is None and may_have_landed(error, kind.identity):
+                        error.retry_limit = self.policy.bound_reached(attempt)
                     raise
                 sent_before += error.attempts
-                retried += 1
-                found = self._lookup(kind, action, refs)  # did it land? then it is ours: never a duplicate
+                found = self._lookup(kind, action, context)  # did it land? then it is ours: never a duplicate
                 if found is not None:
-                    return Outcome(found, adopted=True, attempts=retried + 1)
-                self.sleep(self.backoff * (2 ** (retried - 1)))
+                    return Outcome(found, adopted=True, attempts=attempt + 1)
+                self.sleep(wait)
+                attempt += 1
                 continue
             created = response.json
             if isinstance(created, Mapping) and created.get("id") is not None:
-                return Outcome(created["id"], attempts=retried + 1)
+                return Outcome(created["id"], attempts=attempt)
             # 201 [] is a membership that exists already (another play, or our own lost first attempt,
             # made it since the listing): nothing was created, it is adopted; any other body without
             # the object: find its id
-            return Outcome(self._lookup(kind, action, refs), adopted=created == [], attempts=retried + 1)
+            return Outcome(self._lookup(kind, action, context), adopted=created == [], attempts=attempt)
 
-    def _update(self, kind: Kind, action: Action, refs: Mapping | None, extras: Mapping | None) -> None:
-        body = kind.update_body(action.current, action.values, refs, extras)
+    def _update(self, kind: Kind, action: Action, context: Context) -> None:
+        body = kind.update_body(action.current, action.values, context)
         self._count("write")
         self.client.put(kind.item_path(action.id), json=body, expected_status=kind.update_status)
 
-    def _run(self, kind: Kind, action: Action, refs: Mapping | None, extras: Mapping | None) -> Outcome:
+    def _run(self, kind: Kind, action: Action, context: Context) -> Outcome:
         try:
             if action.op == "create":
-                return self._create(kind, action, refs)
+                return self._create(kind, action, context)
             if action.op == "update":
-                self._update(kind, action, refs, extras)
+                self._update(kind, action, context)
             elif action.op == "restore":
                 self._count("write")
                 self.client.put(kind.restore_path, json={"id": action.id}, expected_status=(200,))
                 if action.values:
-                    self._update(kind, action, refs, extras)
+                    self._update(kind, action, context)
             elif action.op == "delete":
                 # a DELETE repeated after a lost answer finds it gone: that is done too
                 self._count("write")
@@ -232,9 +216,10 @@ class Executor:
             return Outcome(action.id, error=f"{where}: {error.one_line(self.redact)}", attempts=error.attempts)
 
     # ---- a plan ---------------------------------------------------------------------------------
-    def execute(self, kind: Kind, plan: Plan, refs: Mapping | None = None, extras: Mapping | None = None) -> list:
+    def execute(self, kind: Kind, plan: Plan, context: Context | None = None) -> list:
         """Carry out the plan's writes; returns one Outcome per action (None for unchanged ones),
         in plan order. Failures are collected, not raised: every other write still happens."""
+        context = context or Context()
         outcomes: list = [None] * len(plan.actions)
         work = [(number, action) for number, action in enumerate(plan.actions) if action.writes]
         if not work:
@@ -242,10 +227,10 @@ class Executor:
         workers = min(self.concurrency, len(work))
         if workers == 1:
             for number, action in work:
-                outcomes[number] = self._run(kind, action, refs, extras)
+                outcomes[number] = self._run(kind, action, context)
             return outcomes
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pm_resource") as pool:
-            futures = {number: pool.submit(self._run, kind, action, refs, extras) for number, action in work}
+            futures = {number: pool.submit(self._run, kind, action, context) for number, action in work}
             for number, future in futures.items():
                 outcomes[number] = future.result()
         return outcomes

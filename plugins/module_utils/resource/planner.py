@@ -5,8 +5,10 @@
 
 No HTTP here. The executor lists the current objects, the planner decides, the executor writes:
 
+    options = PlanOptions(state="present", purge=True)
+    validate_options(kind, options)                           # PlanError: one line, option + fix
     desired = validate_items(kind, items)                     # PlanError: one line, item index + field
-    plan = make_plan(kind, desired, current, deleted, PlanOptions(state="present", purge=True))
+    plan = make_plan(kind, desired, current, deleted, options, context)
     plan.actions    # create / update / delete / restore / unchanged, one per item (+ purge deletes)
     plan.skipped    # what purge leaves alone, and why (the caller, administrators, system rows)
     plan.diff()     # before/after, secrets as ********
@@ -22,14 +24,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ansible_collections.processmaker.core.plugins.module_utils.kinds import (
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import MASK
+from ansible_collections.processmaker.core.plugins.module_utils.resource.model import (
     UPDATE_SECRETS_CHOICES,
+    Context,
     Current,
     Desired,
     ItemError,
     Kind,
 )
-from ansible_collections.processmaker.core.plugins.module_utils.redaction import MASK
 
 OPS = ("create", "update", "restore", "delete", "unchanged")
 WRITE_OPS = frozenset(("create", "update", "restore", "delete"))
@@ -43,15 +46,14 @@ class PlanError(ValueError):
     """Items or options the planner cannot act on; str() is one line saying what and how to fix it."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlanOptions:
+    """What the task asks of one kind (checked once, by ``validate_options``)."""
+
     state: str = "present"
     purge: bool = False
     update_secrets: str = "on_create"  # like ansible.builtin.user's update_password
     check_mode: bool = False
-    caller_id: Any = None
-    can_change_email: bool = True  # the acting user's password is known (ProcessMaker's valpassword)
-    refs: Mapping | None = None  # name -> id maps for kinds that refer to others (group_members)
 
 
 @dataclass
@@ -200,16 +202,15 @@ def _item_error(desired: Desired, message: str) -> PlanError:
 
 
 def _present(kind: Kind, desired: Desired, active: dict, deleted: dict, options: PlanOptions,
-             plan: Plan) -> Action:
+             context: Context, plan: Plan) -> Action:
     identity = kind.identity_of(desired.values)
     secrets = desired.secrets(kind)
     current = active.get(desired.key)
     if current is not None:
         changes = _changes(kind, desired, current)
-        if "email" in changes and kind.name == "users" and not options.can_change_email:
-            raise _item_error(desired, "changing the email of a user needs the acting user's password"
-                                       " (ProcessMaker asks for it as valpassword); authenticate with"
-                                       " grant_type=password, or leave email out")
+        refused = kind.check_change(changes, context)
+        if refused:
+            raise _item_error(desired, refused)
         written = dict(changes)
         if options.update_secrets == "always":
             written.update({name: desired.values[name] for name in secrets})
@@ -241,8 +242,7 @@ def _present(kind: Kind, desired: Desired, active: dict, deleted: dict, options:
     if missing:
         raise _item_error(desired, f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required to"
                                    f" create the {kind.singular} (it does not exist yet)")
-    refs = options.refs or {}
-    unresolved = kind.unresolved(values, refs)
+    unresolved = kind.unresolved(values, context)
     if unresolved:
         text = " and ".join(unresolved)
         verb, pronoun = ("does", "it") if len(unresolved) == 1 else ("do", "them")
@@ -268,18 +268,19 @@ def _absent(kind: Kind, desired: Desired, active: dict, options: PlanOptions) ->
 
 
 def make_plan(kind: Kind, desired: list, current: Iterable, deleted: Iterable = (),
-              options: PlanOptions | None = None) -> Plan:
+              options: PlanOptions | None = None, context: Context | None = None) -> Plan:
     """Decide what to do. ``current`` are the live objects, ``deleted`` the soft-deleted ones
-    (restorable). Raises PlanError for anything that cannot be planned (nothing is written then)."""
+    (restorable); ``options`` were checked by ``validate_options``. Raises PlanError for anything that
+    cannot be planned (nothing is written then)."""
     options = options or PlanOptions()
-    validate_options(kind, options)
+    context = context or Context()
     active = {item.key: item for item in current}
     gone = {item.key: item for item in deleted if item.key not in active}
     plan = Plan(kind.name)
     for item in desired:
         if options.state == "present":
             try:
-                plan.actions.append(_present(kind, item, active, gone, options, plan))
+                plan.actions.append(_present(kind, item, active, gone, options, context, plan))
             except ValueError as error:  # a value the object's current type cannot take (a setting's format)
                 if isinstance(error, PlanError):
                     raise
