@@ -106,8 +106,9 @@ class AuthStrategy:
 
     grant_type = ""
     repeatable = False
-    presented_refresh: str | None = None  # a refresh token the caller gave (the start of a rotation chain)
-    spends_presented = False  # obtain() exchanges presented_refresh (it is revoked afterwards)
+    from_scratch = False  # obtain() needs no refresh token: it still works after one was spent
+    # a refresh token given with an access token, to renew it automatically: the start of a rotation chain
+    presented_refresh: str | None = None
 
     def obtain(self) -> Token:
         raise NotImplementedError
@@ -116,6 +117,7 @@ class AuthStrategy:
 class PasswordGrant(AuthStrategy):
     grant_type = "password"
     repeatable = True
+    from_scratch = True
 
     def __init__(self, endpoint: TokenEndpoint, username: str, password: str) -> None:
         self.endpoint = endpoint
@@ -132,6 +134,7 @@ class PasswordGrant(AuthStrategy):
 class ClientCredentialsGrant(AuthStrategy):
     grant_type = "client_credentials"
     repeatable = True
+    from_scratch = True
 
     def __init__(self, endpoint: TokenEndpoint) -> None:
         self.endpoint = endpoint
@@ -154,11 +157,9 @@ class RefreshTokenGrant(AuthStrategy):
 
     grant_type = "refresh_token"
     repeatable = True
-    spends_presented = True
 
     def __init__(self, endpoint: TokenEndpoint, refresh_token: str) -> None:
         self.endpoint = endpoint
-        self.presented_refresh = refresh_token
         self._refresh_token = refresh_token
 
     def obtain(self) -> Token:
@@ -322,10 +323,7 @@ class Authenticator:
         with self._chain() as chain:
             remembered = self.rotations.current(chain) if chain else None
             if remembered is None:
-                token = self.strategy.obtain()
-                if chain and self.strategy.spends_presented:
-                    self.rotations.remember(chain, token)
-                return token
+                return self.strategy.obtain()
             if not remembered.needs_renewal(self.margin):
                 return remembered  # the presented pair was rotated earlier in the run: its live token
             token = self._exchange(remembered)
@@ -349,7 +347,7 @@ class Authenticator:
             try:
                 return exchange_refresh_token(self.endpoint, base.refresh_token)
             except ProcessMakerError as error:
-                if not (self.strategy.repeatable and not self.strategy.spends_presented
+                if not (self.strategy.from_scratch
                         and (error.code in STALE_GRANT_CODES or answer_lost(error))):
                     raise
                 # the refresh token is spent or revoked, or its answer was lost (so it may be spent):
