@@ -70,6 +70,7 @@ from test_examples import (
     server_login,
     used_vars,
 )
+from test_playbooks import assert_demo_configuration
 from test_pm_package import build_world
 from test_role_examples import (
     EXPORT_LOAN_REQUEST,
@@ -345,17 +346,19 @@ def task_url_wins(snippet: Snippet) -> None:
 # awx.md
 
 
-def installed_collection(snippet: Snippet) -> Path:
+def installed_collection(tmp: Path) -> Path:
     """The quickstart's install from a checkout: ``ansible-galaxy collection build`` here, then
-    ``ansible-galaxy collection install`` of the tarball, into a private HOME's default collections path."""
-    home = snippet.pb.tmp / "home"
+    ``ansible-galaxy collection install`` of the tarball, into a private HOME's default collections path.
+    Returns that HOME."""
+    home = tmp / "home"
     home.mkdir(exist_ok=True)
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("PM_", "ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_HOME", "ANSIBLE_CONFIG"))}
     env["HOME"] = str(home)
-    dist = snippet.pb.tmp / "dist"
+    dist = tmp / "dist"
+
     def galaxy(*args: str) -> None:
-        done = subprocess.run([ANSIBLE_GALAXY, "collection", *args], env=env, cwd=snippet.pb.tmp, capture_output=True,
+        done = subprocess.run([ANSIBLE_GALAXY, "collection", *args], env=env, cwd=tmp, capture_output=True,
                               text=True, timeout=300, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
 
@@ -393,7 +396,7 @@ if __name__ == "__main__":
 
 
 def awx_collection_installed(snippet: Snippet) -> None:
-    home = installed_collection(snippet)
+    home = installed_collection(snippet.pb.tmp)
     standins = snippet.pb.tmp / "standins"
     module = standins / "ansible_collections" / "awx" / "awx" / "plugins" / "modules" / "credential_type.py"
     module.parent.mkdir(parents=True)
@@ -798,3 +801,45 @@ def test_doc_snippet_runs(block: Block, pb: Runner, clean_sandbox: SandboxProces
     snippet.counters = clean_sandbox.counters()
     spec.check(snippet)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The quickstart's word on the shipped playbooks
+
+
+@pytest.mark.slow
+def test_installed_demo_playbook_asks_the_person(pb: Runner, clean_sandbox: SandboxProcess) -> None:
+    """quickstart: "Run from an installed collection ..., playbooks/demo.yml has no helper to approve the consent
+    page: step 2 asks you (a pause prompt)". The demo of a collection installed from a tarball (which has no
+    tools/) runs all five steps; the person approves the consent page and pastes where the browser landed."""
+    home = installed_collection(pb.tmp)
+    installed = home / ".ansible" / "collections" / "ansible_collections" / "processmaker" / "core"
+    assert not (installed / "tools").exists() and (installed / "playbooks" / "demo.yml").is_file()
+    client = clean_sandbox.credentials["authorization_code_client"]
+    env = pb.env(PM_CODE_CLIENT_ID=client["client_id"], PM_CODE_CLIENT_SECRET=client["client_secret"],
+                 PM_REDIRECT_URI=client["redirect_uri"], HOME=str(home),
+                 ANSIBLE_COLLECTIONS_PATH=str(home / ".ansible" / "collections"))
+    demo_vars = yaml.safe_load((installed / "playbooks" / "configure.yml").read_text())[0]["vars"]
+    pb.guard.add(demo_vars["demo_initial_password"], "configure demo users' password")
+    pb.guard.add(demo_vars["demo_erp_api_key"], "configure demo environment variable value")
+    admin = clean_sandbox.credentials["admin"]
+
+    def person(screen: str) -> str | None:
+        match = re.search(r"Open (http\S+/oauth/authorize\?\S+) , sign in", screen)
+        if not match or "Enter the authorization code" not in screen or not screen.rstrip().endswith(":"):
+            return None
+        callback = approve(match.group(1), admin["username"], admin["password"])
+        pb.guard.add(callback, "callback URL the person pasted")
+        return callback
+
+    run = run_playbook_in_terminal(installed / "playbooks" / "demo.yml", respond=person, env=env,
+                                   extra_vars=pb.extra(None), tmp_path=pb.tmp)
+    assert run.returncode == 0, run.tail()
+    for text in ("Password grant: got a Bearer token", "state checked", "The token acts as ci-pipeline",
+                 "pm_token lookup: GET /users answered 200", "second run: changed=False"):
+        assert text in run.stdout, text
+    assert "pm_approve_command failed" not in run.stdout
+    counters = clean_sandbox.counters()
+    assert counters["tokens_issued"]["authorization_code"] == 1 and counters["tokens_issued"]["personal_access"] == 1
+    assert served(counters, "POST /oauth/authorize") == 1
+    assert_demo_configuration(clean_sandbox)
