@@ -324,14 +324,15 @@ def app_servers_inventory(snippet: Snippet) -> None:
 
 
 def one_token_for_every_host(snippet: Snippet) -> None:
-    """authentication-6: three hosts, three API calls, one token request (the lookup's cache, one 0600 file)."""
+    """authentication-6: three hosts, three API calls, one token request (the lookup's private cache)."""
     counters = snippet.counters
     assert counters["tokens_issued"] == {"password": 1}, counters["tokens_issued"]
     assert counters["statuses"]["GET /api/1.0/users/{user}"] == {"200": 3}, counters["statuses"]
     assert snippet.run.recap("app3")["ok"] == 1
-    files = [path for path in snippet.pb.cache_dir.rglob("*") if path.is_file() and not path.name.endswith(".lock")]
-    assert len(files) == 1, files
-    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    # the cache the three lookups shared: private (0700), its files 0600
+    assert stat.S_IMODE(snippet.pb.cache_dir.stat().st_mode) == 0o700
+    files = [path for path in snippet.pb.cache_dir.rglob("*") if path.is_file()]
+    assert files and all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in files), files
 
 
 def task_url_wins(snippet: Snippet) -> None:
