@@ -19,6 +19,7 @@ help:
 	@echo "make test-matrix      - the tests on the oldest and newest supported ansible-core ($(MATRIX))"
 	@echo "  PYTEST_ARGS='...'   - extra pytest arguments for any test target, e.g. PYTEST_ARGS='-x -k doc_snippets'"
 	@echo "make lint-py          - ruff over the Python code"
+	@echo "make doc-fragment     - render plugins/doc_fragments/connection.py from the option table"
 	@echo "make lint             - sanity, ansible-lint, galaxy-importer, changelog and EE checks"
 	@echo "make collection-build - build the collection tarball into $(DIST)"
 	@echo "make changelog        - CHANGELOG.rst from changelogs/fragments"
