@@ -9,12 +9,23 @@ PYTEST_ARGS ?=
 .PHONY: help setup demo test test-unit test-sandbox test-integration test-faults bench lint-py clean lint docs doc-fragment
 
 help:
-	@echo "make demo   - start a local pm_sandbox, run playbooks/demo.yml against it, stop it"
-	@echo "make test   - set up and run every test (unit, sandbox, integration)"
-	@echo "make test-faults - the reliability scenarios: faults, latency, races (tests/faults)"
-	@echo "make bench  - run the benchmarks in bench/ and print their figures"
-	@echo "make setup  - create $(VENV) with everything the tests and the demo need"
-	@echo "make docs   - build the documentation site into docs/_build/html"
+	@echo "make setup            - create $(VENV) with everything the tests and the demo need"
+	@echo "make demo             - start a local pm_sandbox, run playbooks/demo.yml against it, stop it"
+	@echo "make test             - ruff, then every test: unit, sandbox, integration, docs site"
+	@echo "make test-unit        - only the unit tests (tests/unit)"
+	@echo "make test-sandbox     - only pm_sandbox's own tests (sandbox/tests)"
+	@echo "make test-integration - only the integration tests (tests/integration: real ansible-playbook runs)"
+	@echo "make test-faults      - the reliability scenarios: faults, latency, races (tests/faults)"
+	@echo "make test-matrix      - the tests on the oldest and newest supported ansible-core ($(MATRIX))"
+	@echo "  PYTEST_ARGS='...'   - extra pytest arguments for any test target, e.g. PYTEST_ARGS='-x -k doc_snippets'"
+	@echo "make lint-py          - ruff over the Python code"
+	@echo "make doc-fragment     - render plugins/doc_fragments/connection.py from the option table"
+	@echo "make lint             - sanity, ansible-lint, galaxy-importer, changelog and EE checks"
+	@echo "make collection-build - build the collection tarball into $(DIST)"
+	@echo "make changelog        - CHANGELOG.rst from changelogs/fragments"
+	@echo "make bench            - run the benchmarks in bench/ and print their figures"
+	@echo "make docs             - build the documentation site into docs/_build/html"
+	@echo "make clean            - remove $(VENV), tests/output and the demo's files"
 
 $(STAMP): requirements.txt requirements-dev.txt sandbox/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """`make docs`: build the documentation site into docs/_build/html.
 
-1. Stage the Sphinx source in docs/_build/rst: docs/conf.py, every guide in docs/ (Markdown via
-   myst-parser, or reStructuredText), docs/performance.md as it is, and docs/awx.md when it exists
-   (else docs/awx_fallback.md stands in for it as awx.md).
+1. Stage the Sphinx source in docs/_build/rst: docs/conf.py and every guide in docs/ (Markdown via
+   myst-parser, or reStructuredText).
 2. Generate the reference of every module, lookup and role with antsibull-docs
    (``antsibull-docs collection --use-current``) into docs/_build/rst/collections, from this
    checkout linked as ansible_collections/processmaker/core in a private temporary directory.
@@ -33,7 +32,7 @@ HTML = BUILD / "html"
 COLLECTION = "processmaker.core"
 
 # Files of docs/ that are not pages of their own.
-NOT_PAGES = {"awx_fallback.md", "README.md"}
+NOT_PAGES = {"README.md"}
 TOOLS = ("antsibull-docs", "sphinx-build", "ansible-doc")
 
 
@@ -61,8 +60,6 @@ def stage() -> None:
     for path in sorted(DOCS.iterdir()):
         if path.is_file() and (path.suffix in (".md", ".rst") or path.name == "conf.py") and path.name not in NOT_PAGES:
             shutil.copy2(path, SOURCE / path.name)
-    if not (SOURCE / "awx.md").exists():
-        shutil.copy2(DOCS / "awx_fallback.md", SOURCE / "awx.md")
     static = DOCS / "_static"
     if static.is_dir():
         shutil.copytree(static, SOURCE / "_static")

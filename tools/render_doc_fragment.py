@@ -55,10 +55,10 @@ class ModuleDocFragment:
 MODULE_NOTE = ("Connection and auth options are shared by every module of the collection: set them once"
                " with C(module_defaults: {group/processmaker.core.all: ...}) or C(PM_*) environment variables."
                " Precedence is task arguments, then module_defaults, then environment, then defaults.")
-MODULE_CACHE_NOTE = ("A refresh token given with O(access_token) (or with O(grant_type=refresh_token)) is spent"
-                     " when the module renews the token: the server revokes it. The module remembers the token it"
-                     " became in the token cache (E(PM_TOKEN_CACHE_DIR), off with E(PM_TOKEN_CACHE=false)), so later"
-                     " tasks that present the same pair with the same client credentials keep working.")
+MODULE_CACHE_NOTE = ("A refresh token given with O(access_token) is spent when the module renews the token: the"
+                     " server revokes the pair. The module remembers the token it became in the token cache"
+                     " (E(PM_TOKEN_CACHE_DIR), off with E(PM_TOKEN_CACHE=false)), so later tasks that present the"
+                     " same pair with the same client credentials keep working.")
 PLUGIN_NOTE = ("Connection and auth options resolve as lookup keyword arguments, then C(pm_*) variables,"
                " then C(PM_*) environment variables, then defaults.")
 

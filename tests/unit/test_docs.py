@@ -175,3 +175,74 @@ def test_examples_use_the_module_defaults_group():
     for path in sorted((REPO / "plugins" / "modules").glob("pm_*.py")):
         plays = _examples(path)
         assert any("group/processmaker.core.all" in play.get("module_defaults", {}) for play in plays), path
+
+
+# ---------------------------------------------------------------------------------------------
+# The guides, the README, `make help` and galaxy.yml agree with the repository
+
+MARKDOWN_LINK = re.compile(r"\]\(([^)#\s]+\.md)(?:#[^)]*)?\)")
+MYST_MARKUP = re.compile(r"\{(ref|doc|toctree)\}")
+
+
+def _pages():
+    return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("page", _pages(), ids=lambda path: str(path.relative_to(REPO)))
+def test_links_between_pages_resolve(page):
+    """A link to another Markdown file (docs/awx_fallback.md, say) points at a file that exists."""
+    for target in MARKDOWN_LINK.findall(page.read_text()):
+        if "://" not in target:
+            assert (page.parent / target).is_file(), f"{page.name} links to {target}, which does not exist"
+
+
+def test_galaxy_documentation_link_is_a_plain_url_to_rendered_markdown():
+    """galaxy.yml's documentation is a plain https URL to a page of this repository that GitHub renders as it is
+    (no MyST roles such as {ref}, which the guides in docs/ use and GitHub shows raw)."""
+    galaxy = yaml.safe_load((REPO / "galaxy.yml").read_text())
+    url = galaxy["documentation"]
+    assert re.fullmatch(r"https://[^\s\[\]()<>`{}]+", url), url
+    prefix = galaxy["repository"].rstrip("/") + "/blob/main/"
+    assert url.startswith(prefix), url
+    target = REPO / url[len(prefix):]
+    assert target.is_file() and not MYST_MARKUP.search(target.read_text()), target
+
+
+def _make_help() -> str:
+    done = subprocess.run(["make", "--no-print-directory", "-s", "help"], cwd=REPO, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_make_help_and_readme_list_every_target():
+    """Every target of the Makefile's first .PHONY line (the developer's entry points) and PYTEST_ARGS are in
+    `make help` and in the README's Development table."""
+    makefile = (REPO / "Makefile").read_text()
+    targets = re.search(r"^\.PHONY: (.*)$", makefile, re.MULTILINE).group(1).split()
+    assert {"test-unit", "test-sandbox", "test-integration"} <= set(targets)
+    helped = _make_help()
+    readme = (REPO / "README.md").read_text()
+    for target in [name for name in targets if name != "help"]:
+        assert re.search(rf"^make {re.escape(target)}\s+- ", helped, re.MULTILINE), f"make help lacks {target}"
+        assert f"`make {target}`" in readme, f"README lacks make {target}"
+    assert "PYTEST_ARGS" in helped and "PYTEST_ARGS" in readme
+
+
+def test_guides_name_real_pm_package_options():
+    """Where a guide or the README names an option of pm_package in backticks, it is one of its options."""
+    options = set(pm_package.ARGUMENT_SPEC) | set(connection_argument_spec())
+    for page in _pages():
+        for option in re.findall(r"`pm_package` with `([a-z_]+)`", page.read_text()):
+            assert option in options, f"{page.name}: pm_package has no option {option}"
+
+
+def test_readme_and_authentication_guide_agree_on_the_guides_bugs():
+    """Both say the guide's snippets have two bugs against a real server; prepare_request_uri is a note."""
+    readme = " ".join((REPO / "README.md").read_text().split())
+    guide = " ".join((REPO / "docs" / "authentication.md").read_text().split())
+    assert "in two ways" in readme and "two bugs" in guide
+    assert "three reasons" not in guide and "3. **" not in guide
+    for text in (readme, guide):
+        assert "application/x-www-form-urlencoded" in text and "include_client_id=True" in text
+        assert "prepare_request_uri" in text and "not a server bug" in text
