@@ -232,3 +232,26 @@ def test_service_account_replaces_a_lost_token_and_refuses_unknown_permissions(
     assert "Unknown permission name(s) fly-to-the-moon" in refused.stdout
     assert [route for route in clean_sandbox.counters()["requests"] if route.split()[0] in WRITES
             and route != "POST /oauth/token"] == []
+
+
+def test_configure_shape_errors_come_from_pm_resource_in_one_line(pb: Runner, clean_sandbox: SandboxProcess) -> None:
+    """The role hands its whole configuration to pm_resource's config option: the module checks the shape
+    and orders the kinds, so a wrong shape fails there, naming the kind, before any write."""
+    play = pb.write("""
+        - hosts: localhost
+          gather_facts: false
+          roles:
+            - role: processmaker.core.configure
+              vars:
+                configure_config: "{{ bad_config }}"
+    """)
+    for bad, says in (({"groups": "Sales"}, "config.groups: must be a list of items"),
+                      ({"users": {"items": [], "stat": "absent"}}, "config.users: unknown key 'stat'"),
+                      ({"groups": [{"name": "Sales", "colour": "red"}]}, "config.groups: items[0]: unknown field 'colour'"),
+                      ({"settings": {"items": [], "purge": True}}, "config.settings: purge is not supported")):
+        run = pb.run(play, extra_vars={"bad_config": bad})
+        assert run.returncode != 0
+        assert says in run.stdout, run.tail()
+    writes = [route for route in clean_sandbox.counters()["requests"]
+              if route.split()[0] in WRITES and route != "POST /oauth/token"]
+    assert writes == []

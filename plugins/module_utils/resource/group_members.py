@@ -84,28 +84,26 @@ class GroupMembersKind(Kind):
     def readable(self, values: Mapping) -> dict:
         return self.identity_of(values)
 
-    def current_items(self, lists: Mapping, context: Context) -> list:
+    def to_current(self, raw: Any, context: Context) -> Current | None:
+        """A membership row (ids) read back as names through the listings."""
+        if not isinstance(raw, Mapping):
+            return None
         names = context.names
-        items = []
-        for raw in lists.get(self.path, []):
-            if not isinstance(raw, Mapping):
-                continue
-            group = names["group_names"].get(str(raw.get("group_id"))) or raw.get("name")
-            member_type = "user" if raw.get("member_type") == USER_CLASS else "group"
-            member = names[member_type + "_names"].get(str(raw.get("member_id")))
-            protected = None
-            if group is None:
-                group, protected = f"#{raw.get('group_id')}", "its group is not listed"
-            if member is None:
-                member = f"#{raw.get('member_id')}"
-                protected = f"its member ({member_type} #{raw.get('member_id')}) is not listed (a system user?)"
-            elif (member_type == "user" and context.caller_id is not None
-                  and str(raw.get("member_id")) == str(context.caller_id)):
-                protected = "a membership of the user this task authenticates as"
-            values = {"group": group, "member_type": member_type, "member": member}
-            items.append(Current(key=self.key_of(values), id=raw.get("id"), values=values,
-                                 label=self.label_of(values), raw=dict(raw), protected=protected))
-        return items
+        group = names["group_names"].get(str(raw.get("group_id"))) or raw.get("name")
+        member_type = "user" if raw.get("member_type") == USER_CLASS else "group"
+        member = names[member_type + "_names"].get(str(raw.get("member_id")))
+        protected = None
+        if group is None:
+            group, protected = f"#{raw.get('group_id')}", "its group is not listed"
+        if member is None:
+            member = f"#{raw.get('member_id')}"
+            protected = f"its member ({member_type} #{raw.get('member_id')}) is not listed (a system user?)"
+        elif (member_type == "user" and context.caller_id is not None
+              and str(raw.get("member_id")) == str(context.caller_id)):
+            protected = "a membership of the user this task authenticates as"
+        values = {"group": group, "member_type": member_type, "member": member}
+        return Current(key=self.key_of(values), id=raw.get("id"), values=values, label=self.label_of(values),
+                       raw=dict(raw), protected=protected)
 
     def unresolved(self, values: Mapping, context: Context) -> list:
         """Names of the item that the server does not have (yet)."""
@@ -132,8 +130,3 @@ class GroupMembersKind(Kind):
 
     def lookup(self, values: Mapping, context: Context) -> tuple:
         return self.path, {"member_id": self.create_body(values, context)["member_id"]}
-
-    def matches(self, raw: Mapping, values: Mapping, context: Context) -> bool:
-        body = self.create_body(values, context)
-        return (str(raw.get("group_id")) == str(body["group_id"]) and str(raw.get("member_id")) == str(body["member_id"])
-                and raw.get("member_type") == body["member_type"])

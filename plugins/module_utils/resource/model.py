@@ -348,5 +348,6 @@ class Kind:
         return self.path, {self.lookup_param: str(values[self.identity[0]])}
 
     def matches(self, raw: Mapping, values: Mapping, context: Context) -> bool:
-        """Whether a listed object is the item (same identity)."""
-        return all(raw.get(name) is not None for name in self.identity) and self.key_of(raw) == self.key_of(values)
+        """Whether a listed object is the item (same identity, read as the kind reads its objects)."""
+        current = self.to_current(raw, context)
+        return current is not None and current.key == self.key_of(values)
