@@ -96,7 +96,7 @@ MATRIX ?= 2.17:3.11 2.21:3.13
 MATRIX_EXTRA := "ansible-runner>=2.4,<3"
 MATRIX_TESTS ?= tests/unit sandbox/tests tests/integration
 
-.PHONY: lint lint-tools lint-sanity lint-ansible lint-galaxy lint-changelog lint-ee collection-build changelog test-matrix
+.PHONY: lint lint-tools lint-sanity lint-ansible lint-galaxy lint-changelog lint-ee collection-build changelog test-matrix sanity-matrix
 
 $(LINT_STAMP):
 	@rm -rf $(LINT_VENV)
@@ -159,9 +159,31 @@ changelog: $(LINT_STAMP)
 	PATH="$(CURDIR)/$(LINT_VENV)/bin:$$PATH" $(LINT_VENV)/bin/antsibull-changelog release --update-existing \
 	  --version $$(sed -n 's/^version: *//p' galaxy.yml)
 
+# ansible-test sanity (no ignore file) on every ansible-core the collection supports, each in a venv of
+# its own with just that ansible-core: "<ansible-core minor>:<python version>".
+SANITY_MATRIX ?= 2.17:3.11 2.19:3.11 2.21:3.13
+
+sanity-matrix:
+	@failed=""; \
+	for entry in $(SANITY_MATRIX); do \
+	  core=$${entry%%:*}; py=$${entry##*:}; venv=$(OUT)/venv-sanity-$$core; \
+	  echo "=== ansible-test sanity, ansible-core $$core on Python $$py"; \
+	  if [ ! -x $$venv/bin/ansible-test ]; then \
+	    rm -rf $$venv && $$(tools/find_python.sh $$py) -m venv $$venv && \
+	    $$venv/bin/python -m pip install --quiet --disable-pip-version-check "ansible-core==$$core.*" \
+	      || { failed="$$failed $$core(install)"; continue; }; \
+	  fi; \
+	  tools/build_collection.sh $$venv/bin/ansible-galaxy $(OUT)/dist-$$core >/dev/null && \
+	  SANITY_ROOT=$${TMPDIR:-/tmp}/processmaker-core-sanity-$$core tools/sanity.sh $$venv \
+	    $$(ls -t $(OUT)/dist-$$core/processmaker-core-*.tar.gz | head -1) $$py \
+	    && echo "=== sanity $$core: passed" || { echo "=== sanity $$core: FAILED"; failed="$$failed $$core"; }; \
+	done; \
+	if [ -n "$$failed" ]; then echo "sanity-matrix: failed:$$failed"; exit 1; fi; echo "sanity-matrix: all passed"
+
 # The suite on the oldest and newest ansible-core meta/runtime.yml claims, each in its own venv with
-# requirements-dev.txt and the ansible-core pin overridden. Runs every entry, then fails if any failed.
-test-matrix:
+# requirements-dev.txt and the ansible-core pin overridden, then sanity on 2.17, 2.19 and 2.21 (above).
+# Runs every entry, then fails if any failed.
+test-matrix: sanity-matrix
 	@failed=""; \
 	for entry in $(MATRIX); do \
 	  core=$${entry%%:*}; py=$${entry##*:}; venv=$(OUT)/venv-matrix-$$core; \
