@@ -6,8 +6,10 @@ the same database file writes the same credentials file again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -172,13 +174,22 @@ def credentials_document(seeded: dict[str, Any], settings: Settings, url: str) -
 
 
 def write_credentials(path: str, document: dict[str, Any]) -> None:
-    """Write atomically with mode 0600 so a reader never sees a half-written or world-readable file."""
+    """Write atomically with mode 0600 so a reader never sees a half-written or world-readable file.
+
+    The temporary file gets an unpredictable name and is created with ``O_EXCL`` (mkstemp), so a file
+    or symlink another local user prepared in a shared directory is never written through; the rename
+    then replaces whatever stood at ``path`` (a symlink included) instead of following it.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(document, handle, indent=2)
-        handle.write("\n")
-    os.chmod(temp, 0o600)
-    os.replace(temp, target)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(document, handle, indent=2)
+            handle.write("\n")
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import shutil
 import signal
 import ssl
@@ -134,6 +135,8 @@ class SandboxServer(BaseApplication):
 
 def serve(settings: Settings) -> None:
     settings.check()
+    # Everything the sandbox writes (database, its -wal/-shm, credentials) holds secrets: private.
+    os.umask(0o077)
     if not settings.db_path:
         workdir = tempfile.mkdtemp(prefix="pm-sandbox-")
         atexit.register(shutil.rmtree, workdir, True)

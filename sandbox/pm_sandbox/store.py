@@ -3,12 +3,17 @@
 One connection per thread (sqlite3 connections must not be shared across threads), WAL journal so
 readers never block the writer, and ``BEGIN IMMEDIATE`` for every write transaction so two
 concurrent writers serialize on the database lock instead of failing half-way with SQLITE_BUSY.
+
+The file holds every secret of the sandbox (admin password, client secrets, app key, signing key),
+so it is created 0600 before SQLite opens it; SQLite gives its ``-wal`` and ``-shm`` files the mode
+of the database file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -307,11 +312,30 @@ def parse_db_timestamp(value: str | None) -> dt.datetime | None:
     return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
 
 
+def _create_private(path: str) -> None:
+    """Create the database file with mode 0600 (never through a symlink), or narrow an existing one."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        for name in (path, path + "-wal", path + "-shm"):  # e.g. left 0644 by an older sandbox
+            try:
+                if os.stat(name).st_mode & 0o077:
+                    os.chmod(name, 0o600)
+            except (FileNotFoundError, PermissionError):
+                pass
+        return
+    try:
+        os.fchmod(fd, 0o600)  # whatever the umask
+    finally:
+        os.close(fd)
+
+
 class Store:
     """Thread-safe access to one SQLite database file."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        _create_private(self.path)
         self._local = threading.local()
         # executescript commits on its own; the schema is idempotent (IF NOT EXISTS).
         self.connection().executescript(SCHEMA)
