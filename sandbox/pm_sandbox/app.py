@@ -29,6 +29,7 @@ from .http import (
     HttpError,
     MethodNotAllowed,
     NotFound,
+    ReadDeadline,
     Route,
     Router,
     json_response,
@@ -137,6 +138,8 @@ class SandboxApp:
             return route.handler(ctx)
         except HttpError as error:
             return error.response()
+        except ReadDeadline:  # the server closes the connection after this answer
+            return json_response({"message": "Request Timeout."}, 408)
         except Exception:  # noqa: BLE001 - any bug must still answer like Laravel does with debug off
             traceback.print_exc(file=sys.stderr)
             return json_response({"message": "Server Error"}, 500)

@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--token-rate-limit", type=int, default=defaults.token_rate_limit,
                        help="requests per minute per client on /oauth/token, 0 = unlimited (default 60)")
     serve.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes, help="largest request body")
+    serve.add_argument("--read-timeout", type=float, default=defaults.read_timeout,
+                       help="seconds a client has to send a request's headers, and again its body; "
+                       "slower ones get 408 and are closed (default 10)")
     serve.add_argument("--operator-key", default=os.environ.get("PM_SANDBOX_OPERATOR_KEY"),
                        help="key for /_sandbox/* (env PM_SANDBOX_OPERATOR_KEY); default: random")
     serve.add_argument("--admin-password", default=os.environ.get("PM_SANDBOX_ADMIN_PASSWORD"),
@@ -69,6 +72,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         rsa_bits=args.rsa_bits,
         token_rate_limit=args.token_rate_limit,
         max_body_bytes=args.max_body_bytes,
+        read_timeout=args.read_timeout,
         admin_password=args.admin_password,
         redirect_uri=args.redirect_uri,
         log_requests=args.log_requests,

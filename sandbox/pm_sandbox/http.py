@@ -39,6 +39,14 @@ def empty_response(status: int = 204) -> Response:
     return response
 
 
+class ReadDeadline(Exception):
+    """The client did not send its request (head, then body) within the server's read deadline.
+
+    Raised by the server's socket reader while the application reads the body; answered with 408. Not an
+    ``OSError``: werkzeug would turn that into an ordinary client disconnect.
+    """
+
+
 class HttpError(Exception):
     """An error that renders as a complete HTTP response."""
 

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import stat
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 from pm_sandbox.seed import write_credentials
 from pm_sandbox.store import Store
+from pm_sandbox.testing import SandboxProcess
 
 
 @contextlib.contextmanager
@@ -118,3 +124,101 @@ def test_credentials_writer_leaves_no_temporary_files(tmp_path: Path, leftover_m
     write_credentials(str(target), {"url": "http://127.0.0.1:1"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["creds.json"]
     assert mode(target) == 0o600
+
+
+# --- 10: slow and idle clients ----------------------------------------------------------------
+
+READ_TIMEOUT = 3  # seconds; --read-timeout for these tests (the default is longer)
+SLOW_CLIENTS = 20  # more than the 16 worker threads
+IDLE_CLIENTS = 17
+
+
+def _connect(sandbox: SandboxProcess) -> socket.socket:
+    parts = urlsplit(sandbox.url)
+    return socket.create_connection((parts.hostname, parts.port), timeout=10)
+
+
+def _read_until_closed(sock: socket.socket, deadline: float) -> bytes:
+    """Everything the server sends until it closes the connection; fails if it is still open at ``deadline``."""
+    received = b""
+    while True:
+        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            data = sock.recv(4096)
+        except ConnectionResetError:
+            return received
+        except TimeoutError:
+            raise AssertionError(f"connection still open; received {received!r}") from None
+        if not data:
+            return received
+        received += data
+
+
+def _closed_by_server(answer: bytes) -> bool:
+    """Dropped, or answered 408 (and then dropped)."""
+    return answer == b"" or answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+
+
+def test_slow_and_idle_clients_cannot_stall_the_server() -> None:
+    with SandboxProcess(["--read-timeout", str(READ_TIMEOUT)]) as sb:
+        idle = [_connect(sb) for _ in range(IDLE_CLIENTS)]
+        slow = [_connect(sb) for _ in range(SLOW_CLIENTS)]
+        started = time.monotonic()
+        for sock in slow:
+            sock.sendall(b"GET /_sandbox/health HTTP/1.1\r\nHost: sandbox\r\n")
+        stop = threading.Event()
+
+        def trickle() -> None:  # one more header line every 2 s: the head never ends
+            line = 0
+            while not stop.wait(2):
+                line += 1
+                for sock in slow:
+                    with contextlib.suppress(OSError):
+                        sock.sendall(f"X-Slow-{line}: 1\r\n".encode())
+
+        trickler = threading.Thread(target=trickle, daemon=True)
+        trickler.start()
+        try:
+            time.sleep(0.5)  # accepted by now, and each slow one has sent part of its request
+            for _ in range(3):
+                asked = time.monotonic()
+                response = requests.get(sb.url + "/_sandbox/health", timeout=30)
+                took = time.monotonic() - asked
+                assert response.status_code == 200
+                assert took < 1.0, f"health took {took:.2f} s behind {SLOW_CLIENTS} slow and {IDLE_CLIENTS} idle clients"
+                time.sleep(0.7)
+            # Past the deadline (checked about once a second) the server closes them all.
+            limit = started + READ_TIMEOUT + 3
+            for sock in slow + idle:
+                answer = _read_until_closed(sock, limit)
+                assert _closed_by_server(answer), answer
+            assert time.monotonic() - started >= READ_TIMEOUT - 0.5  # not before the deadline
+        finally:
+            stop.set()
+            trickler.join(timeout=5)
+            for sock in slow + idle:
+                sock.close()
+        assert "Traceback" not in sb.log_text()
+
+
+def test_a_request_body_that_never_arrives_is_answered_408() -> None:
+    with SandboxProcess(["--read-timeout", str(READ_TIMEOUT)]) as sb:
+        sock = _connect(sb)
+        try:
+            sock.sendall(
+                b"POST /oauth/token HTTP/1.1\r\nHost: sandbox\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ngrant_type="
+            )
+            sent = time.monotonic()
+            for _ in range(READ_TIMEOUT + 2):  # a byte a second: a trickle never resets the deadline
+                time.sleep(1)
+                with contextlib.suppress(OSError):
+                    sock.sendall(b"x")
+            answer = _read_until_closed(sock, sent + READ_TIMEOUT + 4)
+        finally:
+            sock.close()
+        assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
+        assert answer.endswith(b'{"message":"Request Timeout."}'), answer
+        # The server is fine afterwards, and said nothing alarming in its log.
+        assert requests.get(sb.url + "/_sandbox/health", timeout=5).status_code == 200
+        assert "Traceback" not in sb.log_text()
