@@ -19,6 +19,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .php import json_decode
+
 if TYPE_CHECKING:
     from .config import Settings
     from .store import Store
@@ -127,13 +129,14 @@ class Context:
     def body(self) -> dict[str, Any]:
         """The request body as a dict: JSON when the content type says JSON, else the form fields.
 
-        Like Laravel, JSON is recognised by ``/json`` or ``+json`` anywhere in the content type.
+        Like Laravel, JSON is recognised by ``/json`` or ``+json`` anywhere in the content type, and a
+        body PHP cannot decode (broken, or nested deeper than json_decode's 512 levels) is no input.
         """
         if self._body is None:
             content_type = self.request.content_type or ""
             if "/json" in content_type or "+json" in content_type:
                 try:
-                    data = json.loads(self.request.get_data(cache=True) or b"{}")
+                    data = json_decode(self.request.get_data(cache=True) or b"{}")
                 except ValueError:
                     data = {}
                 self._body = data if isinstance(data, dict) else {}

@@ -8,7 +8,6 @@ operator key in the ``X-Sandbox-Key`` header, except ``GET /_sandbox/health``.
 from __future__ import annotations
 
 import fnmatch
-import json
 import random
 import threading
 import time
@@ -24,6 +23,7 @@ from .http import (
     empty_response,
     json_response,
 )
+from .php import json_decode
 
 OPERATOR_HEADER = "X-Sandbox-Key"
 FAULT_KINDS = {"500", "502", "503", "504", "429", "drop", "garbage", "html", "truncated", "empty"}
@@ -215,7 +215,7 @@ def get_faults(ctx: Context):
 def put_faults(ctx: Context):
     # Not ctx.body(): that turns a JSON list or broken JSON into {}, which would clear every rule.
     try:
-        payload = json.loads(ctx.request.get_data(cache=True) or b"null")
+        payload = json_decode(ctx.request.get_data(cache=True) or b"null")
     except ValueError:
         payload = None
     if not isinstance(payload, dict):

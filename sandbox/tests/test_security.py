@@ -222,3 +222,49 @@ def test_a_request_body_that_never_arrives_is_answered_408() -> None:
         # The server is fine afterwards, and said nothing alarming in its log.
         assert requests.get(sb.url + "/_sandbox/health", timeout=5).status_code == 200
         assert "Traceback" not in sb.log_text()
+
+
+# --- 11: JSON nested deeper than PHP decodes ----------------------------------------------------
+
+JSON = {"Content-Type": "application/json"}
+NAME_REQUIRED = {"message": "The Name field is required.", "errors": {"name": ["The Name field is required."]}}
+
+
+def nested(depth: int, inner: str = "1") -> str:
+    return "[" * depth + inner + "]" * depth
+
+
+def new_log(sandbox: SandboxProcess, offset: int) -> str:
+    return sandbox.log_path.read_bytes()[offset:].decode(errors="replace")
+
+
+def test_json_nested_past_phps_depth_limit_is_no_input(sandbox: SandboxProcess) -> None:
+    """PHP's json_decode gives up past 512 levels; Laravel then sees an empty body: the usual 422."""
+    offset = sandbox.log_path.stat().st_size
+    response = sandbox.api("POST", "/groups", data=nested(100_000), headers=JSON)
+    assert (response.status_code, response.json()) == (422, NAME_REQUIRED)
+    # The limit itself: 512 levels decode (name is then an array), 513 do not (name is missing).
+    at_limit = sandbox.api("POST", "/groups", data='{"name":' + nested(511, "") + "}", headers=JSON)
+    assert at_limit.status_code == 422
+    assert at_limit.json()["errors"]["name"][0] == "The Name field must be a string."
+    past_limit = sandbox.api("POST", "/groups", data='{"name":' + nested(512, "") + "}", headers=JSON)
+    assert (past_limit.status_code, past_limit.json()) == (422, NAME_REQUIRED)
+    # The token endpoint reads the same empty body: no grant type.
+    token = requests.post(sandbox.token_url, data=nested(100_000), headers=JSON, timeout=30)
+    assert token.status_code == 400
+    assert token.json()["error"] == "unsupported_grant_type"
+    log = new_log(sandbox, offset)
+    assert "Traceback" not in log and "RecursionError" not in log, log
+
+
+def test_deep_json_elsewhere_is_refused_without_a_traceback(clean_sandbox: SandboxProcess) -> None:
+    sandbox = clean_sandbox
+    offset = sandbox.log_path.stat().st_size
+    key = {sandbox.credentials["operator_header"]: sandbox.credentials["operator_key"]}
+    faults = requests.put(sandbox.url + "/_sandbox/faults", data=nested(100_000), headers=JSON | key, timeout=30)
+    assert (faults.status_code, faults.json()) == (400, {"message": "Send a JSON object."})
+    package = sandbox.api("POST", "/import/preview", files={"file": ("deep.json", nested(100_000))})
+    assert package.status_code == 422
+    assert package.json()["errors"] == {"file": ["The file is not a JSON export package."]}
+    log = new_log(sandbox, offset)
+    assert "Traceback" not in log and "RecursionError" not in log, log

@@ -10,6 +10,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ..http import Context, HttpError, NotFound, paginate
+from ..php import transform_input
 
 USER_CLASS = "ProcessMaker\\Models\\User"
 GROUP_CLASS = "ProcessMaker\\Models\\Group"
@@ -30,24 +31,20 @@ def strip_tags(text: str) -> str:
     return _TAG.sub("", text) if "<" in text else text
 
 
-def _clean(key: str, value: Any, keep_raw: frozenset[str], top: bool) -> Any:
-    if isinstance(value, str):
+def read_body(ctx: Context, keep_raw: Iterable[str] = ()) -> dict[str, Any]:
+    """The request body as a Laravel controller sees it after the global and ``sanitize`` middleware."""
+    raw = frozenset(keep_raw)
+
+    def clean(key: str, value: Any, top: bool) -> Any:
+        if not isinstance(value, str):
+            return value
         if key not in _NOT_TRIMMED:
             value = value.strip()
         if value == "":
             return None
-        return value if (top and key in keep_raw) else strip_tags(value)
-    if isinstance(value, dict):
-        return {k: _clean(str(k), v, keep_raw, False) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(key, v, keep_raw, False) for v in value]
-    return value
+        return value if (top and key in raw) else strip_tags(value)
 
-
-def read_body(ctx: Context, keep_raw: Iterable[str] = ()) -> dict[str, Any]:
-    """The request body as a Laravel controller sees it after the global and ``sanitize`` middleware."""
-    raw = frozenset(keep_raw)
-    return {key: _clean(key, value, raw, True) for key, value in ctx.body().items()}
+    return transform_input(ctx.body(), clean)
 
 
 def query_value(ctx: Context, name: str) -> str | None:

@@ -14,12 +14,12 @@ exported in ``exporter.py``, the import modes and how to tell an already install
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from ..http import Context, HttpError, NotFound, Router, ValidationFailed, json_response
+from ..php import json_decode
 from ..validation import MESSAGES, format_message
 from . import authz
 from .common import load
@@ -87,7 +87,7 @@ def _uploaded_options(ctx: Context) -> dict[str, Any]:
     if raw in (None, b"", ""):
         return {}
     try:
-        return read_options(json.loads(raw))
+        return read_options(json_decode(raw))
     except ValueError as error:
         raise ValidationFailed({"options": ["The options must be a JSON object."]}) from error
 

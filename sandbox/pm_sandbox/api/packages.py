@@ -21,6 +21,7 @@ from urllib.parse import quote
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ..php import json_decode
 from . import processes, screens, scripts
 from .columns import Columns
 
@@ -140,7 +141,7 @@ def decrypt(package: dict[str, Any], password: str | None) -> dict[str, Any]:
 def read_package(content: bytes, password: str | None) -> dict[str, Any]:
     """Parse, decrypt and check the shape of an uploaded package."""
     try:
-        package = json.loads(content)
+        package = json_decode(content)
     except ValueError as error:
         raise PackageError("The file is not a JSON export package.") from error
     if not isinstance(package, dict):

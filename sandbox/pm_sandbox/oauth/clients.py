@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..php import empty
 from ..store import Store
-from .php import empty
 
 
 @dataclass

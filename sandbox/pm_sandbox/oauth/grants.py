@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..http import Context
+from ..php import empty
 from ..security import check_password
 from ..store import db_timestamp
 from . import opaque
@@ -35,7 +36,6 @@ from .errors import (
 from .inputs import basic_credentials, param
 from .jwt_tokens import AccessToken, issue_access_token, issue_refresh_token
 from .keys import keys_for
-from .php import empty
 from .scopes import finalize_scopes, validate_scopes
 
 PKCE_PATTERN = re.compile(r"[A-Za-z0-9\-._~]{43,128}")

@@ -15,25 +15,21 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from ..http import Context
+from ..php import transform_input
 
 _TRIM = re.compile("^[ \t\n\r\f\v\ufeff\u200b\u200e]+|[ \t\n\r\f\v\ufeff\u200b\u200e]+$")
 _NOT_TRIMMED = {"password", "password_confirmation"}
 
 
 def clean(data: dict[str, Any]) -> dict[str, Any]:
-    return {key: _clean_value(value, key not in _NOT_TRIMMED) for key, value in data.items()}
+    def clean_value(key: str, value: Any, top: bool) -> Any:
+        if isinstance(value, str):
+            if not (top and key in _NOT_TRIMMED):
+                value = _TRIM.sub("", value)
+            return None if value == "" else value
+        return value
 
-
-def _clean_value(value: Any, trim: bool) -> Any:
-    if isinstance(value, str):
-        if trim:
-            value = _TRIM.sub("", value)
-        return None if value == "" else value
-    if isinstance(value, list):
-        return [_clean_value(item, True) for item in value]
-    if isinstance(value, dict):
-        return {key: _clean_value(item, True) for key, item in value.items()}
-    return value
+    return transform_input(data, clean_value)
 
 
 def body_params(ctx: Context) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from typing import Any
 import jwt
 
 from ..http import Context
+from ..php import to_string
 from ..security import token_id
 from . import opaque
 from .keys import keys_for
-from .php import to_string
 
 _HEADER = {"typ": "JWT", "alg": "RS256"}
 

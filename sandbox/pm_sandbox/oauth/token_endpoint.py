@@ -5,10 +5,10 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from ..http import Context, Router, json_response
+from ..php import json_encode
 from .errors import OAuthError
 from .grants import IssuedTokens, TokenRequest, respond_to_token_request
 from .inputs import body_params
-from .php import json_encode
 from .throttle import RateLimiter, Verdict
 
 router = Router()
