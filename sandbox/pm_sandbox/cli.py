@@ -17,7 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=defaults.host, help="address to bind (loopback only unless --allow-remote)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free port (default 8000)")
     serve.add_argument("--db", default="", help="SQLite file (kept between runs); default: a temporary file")
-    serve.add_argument("--credentials", help="write URL, admin login, client ids/secrets and operator key here (0600)")
+    serve.add_argument("--credentials", help="write URL, admin login, client ids/secrets and operator key here (0600); "
+                       "default: next to the database (<db name>.credentials.json)")
     serve.add_argument("--public-url", help="URL to write to the credentials file instead of the bound address")
     serve.add_argument("--tls-cert", help="PEM certificate (chain) to serve HTTPS")
     serve.add_argument("--tls-key", help="PEM private key for --tls-cert")
@@ -90,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"pm-sandbox: error: {error}", file=sys.stderr)
         return 2
-    from .server import serve
+    from .server import StartupError, serve
 
-    serve(settings)
+    try:
+        serve(settings)
+    except StartupError as error:
+        print(f"pm-sandbox: {error}", file=sys.stderr)
+        return 1
     return 0

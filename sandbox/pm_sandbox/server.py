@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import logging
 import os
 import shutil
 import signal
+import socket
 import ssl
 import sys
 import tempfile
@@ -265,19 +267,56 @@ class SandboxServer(BaseApplication):
         store = Store(self.settings.db_path)
         seeded = seed_store(store, self.settings)
         store.close()
-        document = credentials_document(seeded, self.settings, url)
-        if self.settings.credentials_path:
-            write_credentials(self.settings.credentials_path, document)
-        print(f"pm-sandbox listening on {url} (pid {arbiter.pid})", file=sys.stderr, flush=True)
+        path = os.path.abspath(self.settings.credentials_path or default_credentials_path(self.settings.db_path))
+        write_credentials(path, credentials_document(seeded, self.settings, url))
+        # Where the secrets are, never the secrets themselves.
+        print(f"pm-sandbox listening on {url} (pid {arbiter.pid}); credentials in {path}", file=sys.stderr, flush=True)
+
+
+class StartupError(Exception):
+    """The sandbox cannot start; the message says why and what to do, in one line."""
+
+
+def default_credentials_path(db_path: str) -> str:
+    """Next to the database, which holds the same secrets: ``data/sb.sqlite`` -> ``data/sb.credentials.json``."""
+    database = Path(db_path)
+    return str(database.with_name(database.stem + ".credentials.json"))
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Bind the address once, as gunicorn will, so a taken port is one clear line instead of gunicorn
+    retrying for 5 s and logging each attempt."""
+    if port == 0:
+        return
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # like gunicorn: TIME_WAIT is no conflict
+        probe.bind((host, port))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"port {port} on {host} is in use; pick another with --port (or --port 0 for a free one)"
+            ) from None
+        raise StartupError(f"cannot listen on port {port} of {host}: {error.strerror or error}") from None
+    finally:
+        probe.close()
 
 
 def serve(settings: Settings) -> None:
+    """Run until stopped. Raises StartupError when the sandbox cannot start.
+
+    Without ``--credentials`` they go next to the database; without ``--db`` both live in a private
+    temporary directory that is removed when the sandbox stops.
+    """
     settings.check()
+    check_can_listen(settings.host, settings.port)
     # Everything the sandbox writes (database, its -wal/-shm, credentials) holds secrets: private.
     os.umask(0o077)
     if not settings.db_path:
         workdir = tempfile.mkdtemp(prefix="pm-sandbox-")
         atexit.register(shutil.rmtree, workdir, True)
         settings.db_path = str(Path(workdir) / "sandbox.sqlite")
+        if not settings.credentials_path:
+            settings.credentials_path = str(Path(workdir) / "credentials.json")
     logging.basicConfig(level=logging.INFO if settings.log_requests else logging.WARNING)
     SandboxServer(settings).run()

@@ -9,9 +9,14 @@ prepared.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
+import signal
 import socket
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -268,3 +273,117 @@ def test_deep_json_elsewhere_is_refused_without_a_traceback(clean_sandbox: Sandb
     assert package.json()["errors"] == {"file": ["The file is not a JSON export package."]}
     log = new_log(sandbox, offset)
     assert "Traceback" not in log and "RecursionError" not in log, log
+
+
+# --- 12: the command line: a default credentials file, a clear word when the port is taken ------
+
+STARTED = re.compile(r"^pm-sandbox listening on (\S+) \(pid (\d+)\); credentials in (.+)$")
+
+
+def _serve(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pm_sandbox", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+
+
+def _start_up_line(process: subprocess.Popen[str], timeout: float = 30) -> tuple[str, list[str]]:
+    """The "listening on" line, and every line written before it."""
+    assert process.stderr is not None
+    lines: list[str] = []
+    found: dict[str, str] = {}
+
+    def read() -> None:
+        for line in process.stderr:  # type: ignore[union-attr]
+            lines.append(line.rstrip("\n"))
+            if line.startswith("pm-sandbox listening on"):
+                found["line"] = line.rstrip("\n")
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    assert "line" in found, f"no start-up line within {timeout}s: {lines}"
+    return found["line"], lines
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _secrets(document: dict) -> list[str]:
+    return [
+        document["admin"]["password"], document["operator_key"],
+        *(document[name]["client_secret"] for name in ("password_client", "authorization_code_client",
+                                                        "personal_access_client")),
+    ]
+
+
+def test_serve_without_credentials_writes_them_to_a_private_file_next_to_the_database(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "sandbox.sqlite"
+    database.parent.mkdir()
+    process = _serve("--db", str(database))
+    try:
+        line, before = _start_up_line(process)
+        match = STARTED.match(line)
+        assert match, line
+        url, path = match.group(1), Path(match.group(3))
+        assert path == tmp_path / "data" / "sandbox.credentials.json"
+        assert mode(path) == 0o600
+        assert os.lstat(path).st_uid == os.getuid()
+        document = json.loads(path.read_text())
+        assert document["url"] == url
+        assert requests.post(document["token_url"], timeout=10, data={
+            "grant_type": "password", "username": "admin", "password": document["admin"]["password"],
+            **document["password_client"],
+        }).status_code == 200
+        printed = "\n".join(before)
+        for secret in _secrets(document):
+            assert secret not in printed  # the path, never the secrets
+    finally:
+        _stop(process)
+    assert process.stdout is not None and all(secret not in process.stdout.read() for secret in _secrets(document))
+
+
+def test_serve_without_credentials_or_database_keeps_both_in_its_temporary_directory() -> None:
+    process = _serve()
+    try:
+        line, _ = _start_up_line(process)
+        match = STARTED.match(line)
+        assert match, line
+        path = Path(match.group(3))
+        assert path.name == "credentials.json"
+        assert mode(path) == 0o600
+        assert mode(path.parent) == 0o700
+        assert json.loads(path.read_text())["url"] == match.group(1)
+    finally:
+        _stop(process)
+    assert not path.parent.exists()  # removed with the temporary database when the sandbox stops
+
+
+def test_a_port_in_use_is_one_clear_line_and_a_quick_exit() -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "pm_sandbox", "serve", "--port", str(port)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        took = time.monotonic() - started
+    finally:
+        taken.close()
+    assert result.returncode != 0
+    assert result.stderr == (
+        f"pm-sandbox: port {port} on 127.0.0.1 is in use; pick another with --port (or --port 0 for a free one)\n"
+    )
+    assert result.stdout == ""
+    assert took < 3, f"took {took:.1f} s"
