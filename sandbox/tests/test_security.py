@@ -29,6 +29,9 @@ from pm_sandbox.seed import write_credentials
 from pm_sandbox.store import Store
 from pm_sandbox.testing import SandboxProcess
 
+sys.path.insert(0, str(Path(__file__).parent))
+from test_api_helpers import token_for, user_with_token
+
 
 @contextlib.contextmanager
 def umask(mask: int) -> Iterator[None]:
@@ -387,3 +390,30 @@ def test_a_port_in_use_is_one_clear_line_and_a_quick_exit() -> None:
     )
     assert result.stdout == ""
     assert took < 3, f"took {took:.1f} s"
+
+
+# --- 13: an upstream behaviour kept on purpose ---------------------------------------------------
+
+
+def test_edit_users_alone_may_set_an_administrators_password(clean_sandbox: SandboxProcess) -> None:
+    """ProcessMaker's ValidateEditUserAndPasswordPermission asks for ``edit-user-and-password`` only when
+    the username changes or ``in_array('password', $fields)``, which looks at the body's *values*: a
+    body that sets the ``password`` key passes with ``edit-users`` alone, for any user, an administrator
+    included. The sandbox reproduces that faithfully (see "Security notes" in sandbox/README.md)."""
+    sandbox = clean_sandbox
+    admin_id = sandbox.credentials["admin"]["id"]
+    _, token = user_with_token(sandbox, "helpdesk", "edit-users")
+    admin = sandbox.api("GET", f"/users/{admin_id}").json()
+    body = {name: admin[name] for name in ("username", "firstname", "lastname", "email", "status")}
+    try:
+        response = sandbox.api("PUT", f"/users/{admin_id}", token=token, json=body | {"password": "Taken-0ver!"})
+        assert (response.status_code, response.content) == (204, b"")
+        assert token_for(sandbox, admin["username"], "Taken-0ver!")  # the administrator's password changed
+        # What does need edit-user-and-password: another username, or the value "password" in the body.
+        forbidden = {"message": "Not authorized to update the username and password."}
+        renamed = sandbox.api("PUT", f"/users/{admin_id}", token=token, json=body | {"username": "root"})
+        assert (renamed.status_code, renamed.json()) == (403, forbidden)
+        valued = sandbox.api("PUT", f"/users/{admin_id}", token=token, json=body | {"title": "password"})
+        assert (valued.status_code, valued.json()) == (403, forbidden)
+    finally:
+        sandbox.reset()  # the seeded administrator password again, for the tests that follow
