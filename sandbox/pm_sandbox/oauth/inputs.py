@@ -9,48 +9,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from typing import Any
 
-from werkzeug.datastructures import MultiDict
-
 from ..http import Context
-from ..php import transform_input
-
-_TRIM = re.compile("^[ \t\n\r\f\v\ufeff\u200b\u200e]+|[ \t\n\r\f\v\ufeff\u200b\u200e]+$")
-_NOT_TRIMMED = {"password", "password_confirmation"}
-
-
-def clean(data: dict[str, Any]) -> dict[str, Any]:
-    def clean_value(key: str, value: Any, top: bool) -> Any:
-        if isinstance(value, str):
-            if not (top and key in _NOT_TRIMMED):
-                value = _TRIM.sub("", value)
-            return None if value == "" else value
-        return value
-
-    return transform_input(data, clean_value)
+from ..php import form_fields, passport_input
 
 
 def body_params(ctx: Context) -> dict[str, Any]:
     """The parsed body (form or JSON), never the query string: league reads ``getParsedBody()``."""
-    return clean(ctx.body())
+    return passport_input(ctx.body())
 
 
 def query_params(ctx: Context) -> dict[str, Any]:
     """The query string the way PHP parses it: ``a[]=x`` is a list, otherwise the last value wins."""
-    return clean(_php_fields(ctx.request.args))
-
-
-def _php_fields(fields: MultiDict) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for key in fields:
-        values = fields.getlist(key)
-        if key.endswith("[]"):
-            data[key[:-2]] = values
-        else:
-            data[key] = values[-1]
-    return data
+    return passport_input(form_fields(ctx.request.args))
 
 
 def param(params: dict[str, Any], name: str, default: Any = None) -> Any:

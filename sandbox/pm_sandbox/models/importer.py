@@ -39,12 +39,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..http import ValidationFailed
+from ..errors import ValidationError
 from ..security import new_uuid
 from ..store import Store, db_timestamp
-from . import bpmn
-from .asset_categories import ASSET_KINDS, sync_categories
-from .columns import Columns, dirty, stored, to_int
+from . import bpmn, categories
+from .base import Columns, Row, dirty, stored, to_int
 from .packages import (
     BY_MODEL,
     IMPORT_ORDER,
@@ -55,8 +54,6 @@ from .packages import (
     PackageError,
 )
 from .scripts import EXECUTORS, default_executor
-
-Row = dict[str, Any]
 
 # NOT NULL columns, filled when a package leaves them out or null.
 DEFAULTS: dict[str, Row] = {
@@ -74,15 +71,15 @@ def read_options(raw: Any) -> dict[str, Any]:
     if raw in (None, "", []):
         return {}
     if not isinstance(raw, dict):
-        raise ValidationFailed({"options": ["The options must be a JSON object."]})
+        raise ValidationError({"options": ["The options must be a JSON object."]})
     for key, value in raw.items():
         mode = value.get("mode") if isinstance(value, dict) else value if key == "mode" else None
         if mode is None:
             continue
         if mode == "new":
-            raise ValidationFailed({"options": ['Mode "new" can only be set by the system.']})
+            raise ValidationError({"options": ['Mode "new" can only be set by the system.']})
         if mode not in MODES:
-            raise ValidationFailed({"options": [f"Invalid mode: {mode}"]})
+            raise ValidationError({"options": [f"Invalid mode: {mode}"]})
     return raw
 
 
@@ -303,5 +300,5 @@ class Importer:
                 row["kind"] = asset.category_kind
             planned.target_id = self.store.insert(asset.table, row)
         if asset.asset_kind:
-            sync_categories(self.store, ASSET_KINDS[asset.asset_kind], planned.target_id, planned.category_ids)
+            categories.sync(self.store, categories.ASSET_KINDS[asset.asset_kind], planned.target_id, planned.category_ids)
 

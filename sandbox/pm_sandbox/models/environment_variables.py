@@ -1,0 +1,69 @@
+"""Environment variables (EnvironmentVariablesController). The value is write-only: the model hides it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..php import filled
+from ..security import new_uuid
+from ..store import Store, db_timestamp
+from ..validation import RuleSet, Unique, validate
+from .base import (
+    Columns,
+    Query,
+    Row,
+    Table,
+    save,
+    serialize_columns,
+    sortable,
+    text_value,
+)
+
+TABLE = Table("environment_variables")
+COLUMNS: Columns = {  # no "value": no response ever carries it
+    "id": "int", "uuid": "text", "name": "text", "description": "text", "created_at": "datetime",
+    "updated_at": "datetime",
+}
+SORTABLE = sortable(COLUMNS)
+MESSAGES = {
+    # resources/lang/en/environmentVariables.php
+    "name.regex": "Name has to start with a letter and can contain only letters, numbers, and underscores (_).",
+}
+
+
+def rules(existing: int | None = None) -> RuleSet:
+    """EnvironmentVariable::rules($existing)."""
+    return {
+        "name": ["required", "regex:/^[a-zA-Z][a-zA-Z_$0-9]*$/", Unique("environment_variables", "name", existing)],
+        "description": ["required"],
+        "value": ["nullable"],
+    }
+
+
+def serialize(row: Row) -> Row:
+    return serialize_columns(row, COLUMNS)
+
+
+def _save(store: Store, body: dict[str, Any], checks: RuleSet, write: Any) -> Any:
+    validate(body, checks, store=store, messages=MESSAGES)
+    return save(store, write, check=lambda: validate(body, checks, store=store, messages=MESSAGES), unique="name")
+
+
+def create(store: Store, body: dict[str, Any]) -> Row:
+    now = db_timestamp()
+    columns = {"uuid": new_uuid(), "name": text_value(body.get("name")), "description": text_value(body.get("description")),
+               "value": text_value(body.get("value")), "created_at": now, "updated_at": now}
+    return _save(store, body, rules(), lambda: TABLE.insert(store, columns))
+
+
+def update(store: Store, variable: Row, body: dict[str, Any]) -> Row:
+    columns = {"name": text_value(body.get("name")), "description": text_value(body.get("description")),
+               "updated_at": db_timestamp()}
+    if filled(body.get("value")):  # an empty value keeps the stored one
+        columns["value"] = text_value(body["value"])
+    _save(store, body, rules(variable["id"]), lambda: TABLE.update(store, variable["id"], columns))
+    return TABLE.get(store, variable["id"])
+
+
+def query(filter_text: str | None) -> Query:
+    return Query("environment_variables").matching(filter_text, "name", "description")
