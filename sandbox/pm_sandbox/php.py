@@ -14,10 +14,11 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from html.entities import name2codepoint
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-from werkzeug.datastructures import MultiDict
+if TYPE_CHECKING:
+    from werkzeug.datastructures import MultiDict
 
 # ---- values ------------------------------------------------------------------------------------
 

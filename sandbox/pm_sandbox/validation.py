@@ -358,16 +358,10 @@ class Validator:
         return [] if found else [self.message("exists", attribute)]
 
 
-def validate(
-    data: Data,
-    rules: RuleSet,
-    *,
-    store: Store | None = None,
-    messages: Mapping[str, str] | None = None,
-    attributes: Mapping[str, str] | None = None,
-) -> None:
-    """Raise ``ValidationError`` with every failing field's messages, in rule order."""
-    Validator(data, rules, store=store, messages=messages, attributes=attributes).validate()
+def validate(data: Data, rules: RuleSet, **options: Any) -> None:
+    """Raise ``ValidationError`` with every failing field's messages, in rule order (``options``: the
+    Validator's ``store``, ``messages``, ``attributes``)."""
+    Validator(data, rules, **options).validate()
 
 
 def taken(attribute: str) -> ValidationError:

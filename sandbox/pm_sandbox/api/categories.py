@@ -8,7 +8,7 @@ from ..http import Context, Router, empty_response, json_response
 from ..models import categories
 from ..models.base import Row
 from ..models.categories import Kind
-from .common import includes, listing, query_value, read_body, require
+from .common import bound, can, includes, listing, query_value, read_body
 
 router = Router()
 
@@ -16,9 +16,11 @@ router = Router()
 def _register(kind: Kind) -> None:
     base = f"/api/1.0/{kind.path}"
     item = f"{base}/{{{kind.param}}}"
+    table, permission = kind.table, kind.permission
 
+    @router.route("GET", base, name=f"{kind.path}_index")
+    @can(f"view-{permission}")
     def index(ctx: Context) -> Response:
-        require(ctx, f"view-{kind.permission}")
         count = bool(kind.count_include) and kind.count_include in includes(ctx)
 
         def serialize(row: Row) -> Row:
@@ -30,33 +32,27 @@ def _register(kind: Kind) -> None:
         query = categories.query(kind, query_value(ctx, "filter"), query_value(ctx, "status"))
         return listing(ctx, query, serialize, categories.SORTABLE, "name", "asc")
 
-    def show(ctx: Context) -> Response:
-        # System categories are reachable by id through the API (HideSystemResources skips api/*).
-        category = kind.table.get(ctx.store, ctx.params[kind.param])
-        require(ctx, f"view-{kind.permission}")
+    # System categories are reachable by id through the API (HideSystemResources skips api/*).
+    @router.route("GET", item, name=f"{kind.path}_show")
+    @bound(table, kind.param, f"view-{permission}")
+    def show(ctx: Context, category: Row) -> Response:
         return json_response(categories.serialize(category))
 
+    @router.route("POST", base, name=f"{kind.path}_store")
+    @can(f"create-{permission}")
     def store(ctx: Context) -> Response:
-        require(ctx, f"create-{kind.permission}")
         return json_response(categories.serialize(categories.create(ctx.store, kind, read_body(ctx))), 201)
 
-    def update(ctx: Context) -> Response:
-        category = kind.table.get(ctx.store, ctx.params[kind.param])
-        require(ctx, f"edit-{kind.permission}")
-        return json_response(categories.serialize(categories.update(ctx.store, kind, category, read_body(ctx))), 200)
+    @router.route("PUT", item, name=f"{kind.path}_update")
+    @bound(table, kind.param, f"edit-{permission}")
+    def update(ctx: Context, category: Row) -> Response:
+        return json_response(categories.serialize(categories.update(ctx.store, kind, category, read_body(ctx))))
 
-    def destroy(ctx: Context) -> Response:
-        category = kind.table.get(ctx.store, ctx.params[kind.param])
-        require(ctx, f"delete-{kind.permission}")
+    @router.route("DELETE", item, name=f"{kind.path}_destroy")
+    @bound(table, kind.param, f"delete-{permission}")
+    def destroy(ctx: Context, category: Row) -> Response:
         categories.delete(ctx.store, kind, category)
         return empty_response(204)
-
-    for method, pattern, handler in (
-        ("GET", base, index), ("GET", item, show), ("POST", base, store), ("PUT", item, update),
-        ("DELETE", item, destroy),
-    ):
-        handler.__name__ = f"{kind.path}_{handler.__name__}"
-        router.route(method, pattern)(handler)
 
 
 for _kind in categories.KINDS:

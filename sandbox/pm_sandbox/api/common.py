@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from ..errors import UNAUTHORIZED
-from ..http import Context, paginate
+from ..http import Context, Handler, paginate
 from ..models import permissions
-from ..models.base import Query, Row, order_by
+from ..models.base import Query, Row, Table, order_by
 from ..php import controller_input
+
+BoundHandler = Callable[[Context, Row], Response]
 
 
 def read_body(ctx: Context, keep_raw: Iterable[str] = ()) -> dict[str, Any]:
@@ -37,6 +40,37 @@ def includes(ctx: Context) -> list[str]:
 def require(ctx: Context, *names: str, message: str = UNAUTHORIZED) -> None:
     """403 unless the acting user holds one of ``names``."""
     permissions.require(ctx.store, ctx.user, *names, message=message)
+
+
+def can(*names: str, message: str = UNAUTHORIZED) -> Callable[[Handler], Handler]:
+    """Laravel's ``can:`` route middleware: 403 unless the acting user holds one of ``names``."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def run(ctx: Context) -> Response:
+            require(ctx, *names, message=message)
+            return handler(ctx)
+
+        return run
+
+    return decorate
+
+
+def bound(table: Table, param: str, *names: str, message: str = UNAUTHORIZED) -> Callable[[BoundHandler], Handler]:
+    """Route-model binding (the API's 404 for an unknown id), then ``can:`` when ``names`` are given; the
+    handler gets the row."""
+
+    def decorate(handler: BoundHandler) -> Handler:
+        @functools.wraps(handler)
+        def run(ctx: Context) -> Response:
+            row = table.get(ctx.store, ctx.params[param])
+            if names:
+                require(ctx, *names, message=message)
+            return handler(ctx, row)
+
+        return run
+
+    return decorate
 
 
 def order(ctx: Context, columns: dict[str, str], default_column: str, default_direction: str = "ASC",

@@ -22,7 +22,7 @@ from ..errors import NotFound, ValidationError
 from ..http import Context, HttpError, Router, json_response
 from ..models.base import Table
 from ..models.exporter import Exporter
-from ..models.importer import Importer, read_options
+from ..models.importer import import_package, plan, read_options
 from ..models.packages import (
     ROOT_TYPES,
     AssetType,
@@ -97,8 +97,8 @@ def _uploaded_options(ctx: Context) -> dict[str, Any]:
 def preview(ctx: Context) -> Response:
     require(ctx, "export-processes")
     package = _uploaded_package(ctx)
-    importer = _importer(ctx, package, {})
-    return json_response({"manifest": importer.preview(), "rootUuid": package["root"], "processVersion": 0})
+    manifest = plan(ctx.store, package, {}, _user_id(ctx)).preview()
+    return json_response({"manifest": manifest, "rootUuid": package["root"], "processVersion": 0})
 
 
 @router.route("POST", "/api/1.0/import/do-import")
@@ -106,13 +106,9 @@ def do_import(ctx: Context) -> Response:
     require(ctx, "import-processes")
     package = _uploaded_package(ctx)
     options = _uploaded_options(ctx)
-    with ctx.store.transaction():  # plan and write against one snapshot
-        process_id = _importer(ctx, package, options).run()
+    process_id = import_package(ctx.store, package, options, _user_id(ctx))
     return json_response({"processId": process_id, "message": None})
 
 
-def _importer(ctx: Context, package: dict[str, Any], options: dict[str, Any]) -> Importer:
-    try:
-        return Importer(ctx.store, package, options, ctx.user["id"] if ctx.user else None)
-    except PackageError as error:
-        raise ValidationError({"file": [str(error)]}) from error
+def _user_id(ctx: Context) -> int | None:
+    return ctx.user["id"] if ctx.user else None

@@ -6,7 +6,7 @@ from werkzeug.wrappers import Response
 
 from ..http import Context, Router, empty_response, json_response
 from ..models import permissions
-from .common import read_body, require
+from .common import can, read_body
 
 router = Router()
 
@@ -18,7 +18,7 @@ def index(ctx: Context) -> Response:
 
 
 @router.route("PUT", "/api/1.0/permissions")
+@can("edit-users")
 def update(ctx: Context) -> Response:
-    require(ctx, "edit-users")
     permissions.assign(ctx.store, ctx.user or {}, read_body(ctx))
     return empty_response(204)

@@ -10,19 +10,24 @@ from werkzeug.wrappers import Response
 from ..http import Context, Router, empty_response, json_response
 from ..models import processes
 from ..models.base import Row
-from .common import includes, listing, query_value, read_body, require
+from .common import bound, can, includes, listing, query_value, read_body
 
 router = Router()
 TABLE = processes.MODEL.table
+ITEM = "/api/1.0/processes/{process}"
 
 
 def _resource(ctx: Context, row: Row, status: int = 200) -> Response:
     return json_response(processes.serialize(ctx.store, row, includes(ctx)), status)
 
 
+def _user_id(ctx: Context) -> int | None:
+    return ctx.user["id"] if ctx.user else None
+
+
 @router.route("GET", "/api/1.0/processes")
+@can("view-processes")
 def index(ctx: Context) -> Response:
-    require(ctx, "view-processes")
     query = processes.query(query_value(ctx, "status"), query_value(ctx, "filter"), query_value(ctx, "category"),
                             query_value(ctx, "cat_status"))
     chosen = includes(ctx)
@@ -30,9 +35,9 @@ def index(ctx: Context) -> Response:
                    "asc")
 
 
-@router.route("GET", "/api/1.0/processes/{process}")
+@router.route("GET", ITEM)
+@can("view-processes")
 def show(ctx: Context) -> Response:
-    require(ctx, "view-processes")
     row = TABLE.find(ctx.store, ctx.params["process"])
     if row is None:
         # response()->json(['message' => 'The requested process was not found'], 204): HTTP 204 has no body.
@@ -41,42 +46,38 @@ def show(ctx: Context) -> Response:
 
 
 @router.route("POST", "/api/1.0/processes")
+@can("create-processes")
 def store(ctx: Context) -> Response:
-    require(ctx, "create-processes")
     body = read_body(ctx, keep_raw=("bpmn", "svg"))
     upload = ctx.request.files.get("file")  # a multipart ``file`` part is the BPMN
     if upload is not None:
         body["bpmn"] = upload.read().decode("utf-8", errors="replace")
-    return _resource(ctx, processes.create(ctx.store, body, ctx.user["id"] if ctx.user else None), 201)
+    return _resource(ctx, processes.create(ctx.store, body, _user_id(ctx)), 201)
 
 
-@router.route("PUT", "/api/1.0/processes/{process}")
-def update(ctx: Context) -> Response:
-    process = TABLE.get(ctx.store, ctx.params["process"])
-    require(ctx, "edit-processes")
+@router.route("PUT", ITEM)
+@bound(TABLE, "process", "edit-processes")
+def update(ctx: Context, process: Row) -> Response:
     body = read_body(ctx, keep_raw=("bpmn", "svg"))
-    return _resource(ctx, processes.update(ctx.store, process, body, ctx.user["id"] if ctx.user else None))
+    return _resource(ctx, processes.update(ctx.store, process, body, _user_id(ctx)))
 
 
-@router.route("DELETE", "/api/1.0/processes/{process}")
-def destroy(ctx: Context) -> Response:
-    process = TABLE.get(ctx.store, ctx.params["process"])
-    require(ctx, "archive-processes")
+@router.route("DELETE", ITEM)
+@bound(TABLE, "process", "archive-processes")
+def destroy(ctx: Context, process: Row) -> Response:
     processes.set_status(ctx.store, process, "ARCHIVED")
     return empty_response(204)
 
 
-@router.route("PUT", "/api/1.0/processes/{process}/restore")
-def restore(ctx: Context) -> Response:
-    process = TABLE.get(ctx.store, ctx.params["process"])
-    require(ctx, "archive-processes")
+@router.route("PUT", ITEM + "/restore")
+@bound(TABLE, "process", "archive-processes")
+def restore(ctx: Context, process: Row) -> Response:
     return _resource(ctx, processes.set_status(ctx.store, process, "ACTIVE"))
 
 
-@router.route("GET", "/api/1.0/processes/{process}/bpmn")
-def download_bpmn(ctx: Context) -> Response:
-    process = TABLE.get(ctx.store, ctx.params["process"])
-    require(ctx, "view-processes")
+@router.route("GET", ITEM + "/bpmn")
+@bound(TABLE, "process", "view-processes")
+def download_bpmn(ctx: Context, process: Row) -> Response:
     response = Response(process["bpmn"], status=200, content_type="application/xml")
     response.headers["Content-Disposition"] = "attachment; filename=bpmnProcess.bpmn"
     return response

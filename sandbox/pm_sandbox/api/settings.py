@@ -6,14 +6,16 @@ from werkzeug.wrappers import Response
 
 from ..http import Context, Router, empty_response, json_response
 from ..models import settings
-from .common import listing, query_value, read_body, require
+from ..models.base import Row
+from .common import bound, can, listing, query_value, read_body
 
 router = Router()
+ITEM = "/api/1.0/settings/{setting}"
 
 
 @router.route("GET", "/api/1.0/settings")
+@can("view-settings")
 def index(ctx: Context) -> Response:
-    require(ctx, "view-settings")
     query = settings.query(query_value(ctx, "group"), query_value(ctx, "filter"))
     if query_value(ctx, "pmql"):
         # PMQL is not emulated; answer as ProcessMaker does for a query it cannot parse.
@@ -24,24 +26,22 @@ def index(ctx: Context) -> Response:
     )
 
 
-@router.route("PUT", "/api/1.0/settings/{setting}")
-def update(ctx: Context) -> Response:
-    setting = settings.TABLE.get(ctx.store, ctx.params["setting"])
-    require(ctx, "update-settings")
+@router.route("PUT", ITEM)
+@bound(settings.TABLE, "setting", "update-settings")
+def update(ctx: Context, setting: Row) -> Response:
     settings.update(ctx.store, setting, read_body(ctx))
     return empty_response(204)
 
 
 @router.route("POST", "/api/1.0/settings")
+@can("update-settings")
 def store(ctx: Context) -> Response:
-    require(ctx, "update-settings")
     settings.create(ctx.store, read_body(ctx))
     return json_response([], 201)
 
 
-@router.route("DELETE", "/api/1.0/settings/{setting}")
-def destroy(ctx: Context) -> Response:
-    setting = settings.TABLE.get(ctx.store, ctx.params["setting"])
-    require(ctx, "update-settings")
+@router.route("DELETE", ITEM)
+@bound(settings.TABLE, "setting", "update-settings")
+def destroy(ctx: Context, setting: Row) -> Response:
     settings.TABLE.delete(ctx.store, setting["id"])
     return empty_response(204)

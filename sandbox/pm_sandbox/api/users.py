@@ -7,16 +7,18 @@ from werkzeug.wrappers import Response
 from ..errors import Forbidden
 from ..http import Context, Router, empty_response, json_response
 from ..models import permissions, users
-from .common import listing, query_value, read_body, require
+from ..models.base import Row
+from .common import bound, can, listing, query_value, read_body
 
 router = Router()
 NOT_AUTHORIZED = "Not authorized to update this user."
+ITEM = "/api/1.0/users/{user}"
 
 
 @router.route("GET", "/api/1.0/users")
+@can("view-users", "create-processes", "edit-processes", "create-projects", "view-projects",
+     message="Not authorized to view users.")
 def index(ctx: Context) -> Response:
-    require(ctx, "view-users", "create-processes", "edit-processes", "create-projects", "view-projects",
-            message="Not authorized to view users.")
     query = users.matching(users.query("deleted_at IS NULL", "is_system = 0"), query_value(ctx, "filter"))
     exclude = query_value(ctx, "exclude_ids")
     if exclude:
@@ -34,15 +36,15 @@ def index(ctx: Context) -> Response:
 
 
 @router.route("GET", "/api/1.0/deleted_users")
+@can("view-users")
 def deleted_users(ctx: Context) -> Response:
-    require(ctx, "view-users")
     query = users.matching(users.query("deleted_at IS NOT NULL"), query_value(ctx, "filter"))
     return listing(ctx, query, users.serialize, users.SORTABLE, "username")
 
 
-@router.route("GET", "/api/1.0/users/{user}")
-def show(ctx: Context) -> Response:
-    user = users.ACTIVE.get(ctx.store, ctx.params["user"])
+@router.route("GET", ITEM)
+@bound(users.ACTIVE, "user")
+def show(ctx: Context, user: Row) -> Response:
     if not permissions.is_self_or_holds(ctx.store, ctx.user, user, "view-users") and not permissions.holds_any(
         ctx.store, ctx.user, "create-projects"
     ):
@@ -51,15 +53,15 @@ def show(ctx: Context) -> Response:
 
 
 @router.route("POST", "/api/1.0/users")
+@can("create-users")
 def store(ctx: Context) -> Response:
-    require(ctx, "create-users")
     body = read_body(ctx, keep_raw=("username", "password"))
     return json_response(users.serialize(users.create(ctx.store, body, ctx.settings.bcrypt_cost)), 201)
 
 
-@router.route("PUT", "/api/1.0/users/{user}")
-def update(ctx: Context) -> Response:
-    target = users.ACTIVE.get(ctx.store, ctx.params["user"])
+@router.route("PUT", ITEM)
+@bound(users.ACTIVE, "user")
+def update(ctx: Context, target: Row) -> Response:
     acting = ctx.user or {}
     body = read_body(ctx, keep_raw=("username", "password"))
     if users.touches_username_or_password(target, body) and not permissions.holds_any(
@@ -72,25 +74,23 @@ def update(ctx: Context) -> Response:
     return empty_response(204)
 
 
-@router.route("DELETE", "/api/1.0/users/{user}")
-def destroy(ctx: Context) -> Response:
-    target = users.ACTIVE.get(ctx.store, ctx.params["user"])
-    require(ctx, "delete-users")
+@router.route("DELETE", ITEM)
+@bound(users.ACTIVE, "user", "delete-users")
+def destroy(ctx: Context, target: Row) -> Response:
     users.delete(ctx.store, target)
     return empty_response(204)
 
 
 @router.route("PUT", "/api/1.0/users/restore")
+@can("create-users")
 def restore(ctx: Context) -> Response:
-    require(ctx, "create-users")
     users.restore(ctx.store, read_body(ctx, keep_raw=("username",)))
     return json_response([], 200)
 
 
-@router.route("PUT", "/api/1.0/users/{user}/groups")
-def update_groups(ctx: Context) -> Response:
-    target = users.ACTIVE.get(ctx.store, ctx.params["user"])
-    require(ctx, "edit-users")
+@router.route("PUT", ITEM + "/groups")
+@bound(users.ACTIVE, "user", "edit-users")
+def update_groups(ctx: Context, target: Row) -> Response:
     body = read_body(ctx)
     if "groups" not in body:
         return json_response([], 400)

@@ -14,17 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..php import empty
-from ..security import new_uuid
-from ..store import Store, db_timestamp
+from ..store import Store
 from ..validation import RuleSet, validate
-from . import categories
-from .base import Columns, Row, Table, dirty, save, serialize_columns, stored
+from . import base, categories
+from .base import Row, Table
 from .categories import AssetKind
 
 
-def fillable_values(body: dict[str, Any], columns: Columns, fillable: list[str], not_null: set[str]) -> Row:
+def fillable_values(body: dict[str, Any], columns: base.Columns, fillable: list[str], not_null: set[str]) -> Row:
     """The fillable fields a body sends, as columns; null for a NOT NULL column keeps the stored value."""
-    values = {name: stored(columns[name], body[name]) for name in fillable if name in body}
+    values = {name: base.stored(columns[name], body[name]) for name in fillable if name in body}
     for name in not_null:
         if name in values and values[name] is None:
             del values[name]
@@ -34,7 +33,7 @@ def fillable_values(body: dict[str, Any], columns: Columns, fillable: list[str],
 @dataclass(frozen=True)
 class AssetModel:
     kind: AssetKind
-    columns: Columns  # the columns the resource shows
+    columns: base.Columns  # the columns the resource shows
     name_column: str  # unique per table: "name" or "title"
     rules: Callable[[int | None], RuleSet] | None = None  # Model::rules($existing), for create() and update()
     values: Callable[[dict[str, Any]], Row] | None = None  # the body's fillable fields as columns
@@ -45,7 +44,7 @@ class AssetModel:
 
     def serialize(self, store: Store, row: Row, extra: Row | None = None) -> Row:
         """The model's attributes, the ``*_category_id`` accessor, ``extra`` appends, then ``projects``."""
-        data = serialize_columns(row, self.columns)
+        data = base.serialize_columns(row, self.columns)
         data[self.kind.category_column] = categories.attribute(store, self.kind, row)
         data.update(extra or {})
         data["projects"] = []
@@ -69,9 +68,7 @@ class AssetModel:
         categories.require_category(body, self.kind.category_column, creating=True)
         checks = self.rules(None)
         validate(body, checks, store=store)
-        now = db_timestamp()
-        values = {**self.values(body), "uuid": new_uuid(), "created_at": now, "updated_at": now}
-        return self.insert(store, body, checks, values, self.category_ids(body))
+        return self.insert(store, body, checks, base.new_row(self.values(body)), self.category_ids(body))
 
     def update(self, store: Store, row: Row, body: dict[str, Any]) -> None:
         assert self.rules is not None and self.values is not None
@@ -80,11 +77,9 @@ class AssetModel:
         changes = self.changes(row, self.values(body))
         self.write(store, row, body, checks, changes, self.category_ids(body))
 
-    def changes(self, row: Row, values: Row, columns: Columns | None = None) -> Row:
-        changed = dirty(row, values, columns or self.columns)
-        if changed:
-            changed["updated_at"] = db_timestamp()
-        return changed
+    def changes(self, row: Row, values: Row, columns: base.Columns | None = None) -> Row:
+        changed = base.dirty(row, values, columns or self.columns)
+        return base.touched(changed) if changed else changed
 
     # ---- the one save path
     def insert(self, store: Store, body: dict[str, Any], checks: RuleSet, values: Row,
@@ -95,7 +90,7 @@ class AssetModel:
                 categories.sync(store, self.kind, row["id"], category_ids)
             return row
 
-        return save(store, write, check=lambda: validate(body, checks, store=store), unique=self.name_column)
+        return base.save(store, write, check=lambda: validate(body, checks, store=store), unique=self.name_column)
 
     def write(self, store: Store, row: Row, body: dict[str, Any], checks: RuleSet, changes: Row,
               category_ids: list[int] | None) -> None:
@@ -104,7 +99,7 @@ class AssetModel:
             if category_ids is not None:
                 categories.sync(store, self.kind, row["id"], category_ids)
 
-        save(store, write, check=lambda: validate(body, checks, store=store), unique=self.name_column)
+        base.save(store, write, check=lambda: validate(body, checks, store=store), unique=self.name_column)
 
     def delete(self, store: Store, row: Row) -> None:
         with store.transaction():

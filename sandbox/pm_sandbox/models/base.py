@@ -12,7 +12,8 @@ from typing import Any, Literal, TypeVar
 
 from ..errors import NotFound, ServerError
 from ..php import date_carbon_json, date_iso8601, date_plain
-from ..store import Store
+from ..security import new_uuid
+from ..store import Store, db_timestamp
 from ..validation import taken
 
 Row = dict[str, Any]
@@ -54,6 +55,17 @@ class Table:
 
     def delete(self, store: Store, key: Any) -> None:
         store.execute(f'DELETE FROM "{self.name}" WHERE id = ?', (key,))
+
+
+def new_row(columns: Row, **more: Any) -> Row:
+    """The columns of a new row: a fresh ``uuid`` and both timestamps added (Eloquent's creating event)."""
+    now = db_timestamp()
+    return {**columns, **more, "uuid": new_uuid(), "created_at": now, "updated_at": now}
+
+
+def touched(columns: Row) -> Row:
+    """The columns of an update, with ``updated_at``."""
+    return {**columns, "updated_at": db_timestamp()}
 
 
 def model_key(value: Any) -> int | None:

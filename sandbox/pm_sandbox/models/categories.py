@@ -13,19 +13,10 @@ from typing import Any
 
 from ..errors import ValidationError
 from ..php import empty
-from ..security import new_uuid
-from ..store import Store, db_timestamp
+from ..store import Store
 from ..validation import MESSAGES, RuleSet, Unique, Validator, format_message, validate
-from .base import (
-    Columns,
-    Query,
-    Row,
-    Table,
-    save,
-    serialize_columns,
-    sortable,
-    text_value,
-)
+from . import base
+from .base import Query, Row, Table
 
 
 @dataclass(frozen=True)
@@ -44,11 +35,11 @@ SCREEN = AssetKind("screen", "screens", "ProcessMaker\\Models\\Screen", "screen_
 SCRIPT = AssetKind("script", "scripts", "ProcessMaker\\Models\\Script", "script_category_id", "scripts")
 ASSET_KINDS = {asset.kind: asset for asset in (PROCESS, SCREEN, SCRIPT)}
 
-COLUMNS: Columns = {
+COLUMNS: base.Columns = {
     "id": "int", "uuid": "text", "name": "text", "status": "text", "is_system": "int", "created_at": "date",
     "updated_at": "date",
 }
-SORTABLE = sortable(COLUMNS)
+SORTABLE = base.sortable(COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -83,7 +74,7 @@ def rules(kind: Kind, existing: int | None = None) -> RuleSet:
 
 
 def serialize(row: Row) -> Row:
-    return serialize_columns(row, COLUMNS)
+    return base.serialize_columns(row, COLUMNS)
 
 
 def query(kind: Kind, filter_text: str | None, status: str | None) -> Query:
@@ -95,18 +86,16 @@ def query(kind: Kind, filter_text: str | None, status: str | None) -> Query:
 
 def create(store: Store, kind: Kind, body: dict[str, Any]) -> Row:
     validate(body, rules(kind), store=store)
-    now = db_timestamp()
-    columns = {"kind": kind.assets.kind, "uuid": new_uuid(), "name": text_value(body["name"]),
-               "status": text_value(body["status"]), "created_at": now, "updated_at": now}
-    return save(store, lambda: kind.table.insert(store, columns),
+    columns = base.new_row({"kind": kind.assets.kind, "name": base.text_value(body["name"]), "status": base.text_value(body["status"])})
+    return base.save(store, lambda: kind.table.insert(store, columns),
                 check=lambda: validate(body, rules(kind), store=store), unique="name")
 
 
 def update(store: Store, kind: Kind, category: Row, body: dict[str, Any]) -> Row:
     checks = rules(kind, category["id"])
     validate(body, checks, store=store)
-    columns = {"name": text_value(body["name"]), "status": text_value(body["status"]), "updated_at": db_timestamp()}
-    save(store, lambda: kind.table.update(store, category["id"], columns),
+    columns = base.touched({"name": base.text_value(body["name"]), "status": base.text_value(body["status"])})
+    base.save(store, lambda: kind.table.update(store, category["id"], columns),
          check=lambda: validate(body, checks, store=store), unique="name")
     return kind.table.get(store, category["id"])
 

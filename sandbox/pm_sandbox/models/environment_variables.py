@@ -5,26 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..php import filled
-from ..security import new_uuid
-from ..store import Store, db_timestamp
+from ..store import Store
 from ..validation import RuleSet, Unique, validate
-from .base import (
-    Columns,
-    Query,
-    Row,
-    Table,
-    save,
-    serialize_columns,
-    sortable,
-    text_value,
-)
+from . import base
+from .base import Query, Row, Table
 
 TABLE = Table("environment_variables")
-COLUMNS: Columns = {  # no "value": no response ever carries it
+COLUMNS: base.Columns = {  # no "value": no response ever carries it
     "id": "int", "uuid": "text", "name": "text", "description": "text", "created_at": "datetime",
     "updated_at": "datetime",
 }
-SORTABLE = sortable(COLUMNS)
+SORTABLE = base.sortable(COLUMNS)
 MESSAGES = {
     # resources/lang/en/environmentVariables.php
     "name.regex": "Name has to start with a letter and can contain only letters, numbers, and underscores (_).",
@@ -41,26 +32,24 @@ def rules(existing: int | None = None) -> RuleSet:
 
 
 def serialize(row: Row) -> Row:
-    return serialize_columns(row, COLUMNS)
+    return base.serialize_columns(row, COLUMNS)
 
 
 def _save(store: Store, body: dict[str, Any], checks: RuleSet, write: Any) -> Any:
     validate(body, checks, store=store, messages=MESSAGES)
-    return save(store, write, check=lambda: validate(body, checks, store=store, messages=MESSAGES), unique="name")
+    return base.save(store, write, check=lambda: validate(body, checks, store=store, messages=MESSAGES), unique="name")
 
 
 def create(store: Store, body: dict[str, Any]) -> Row:
-    now = db_timestamp()
-    columns = {"uuid": new_uuid(), "name": text_value(body.get("name")), "description": text_value(body.get("description")),
-               "value": text_value(body.get("value")), "created_at": now, "updated_at": now}
+    columns = base.new_row({"name": base.text_value(body.get("name")), "description": base.text_value(body.get("description")),
+                       "value": base.text_value(body.get("value"))})
     return _save(store, body, rules(), lambda: TABLE.insert(store, columns))
 
 
 def update(store: Store, variable: Row, body: dict[str, Any]) -> Row:
-    columns = {"name": text_value(body.get("name")), "description": text_value(body.get("description")),
-               "updated_at": db_timestamp()}
+    columns = base.touched({"name": base.text_value(body.get("name")), "description": base.text_value(body.get("description"))})
     if filled(body.get("value")):  # an empty value keeps the stored one
-        columns["value"] = text_value(body["value"])
+        columns["value"] = base.text_value(body["value"])
     _save(store, body, rules(variable["id"]), lambda: TABLE.update(store, variable["id"], columns))
     return TABLE.get(store, variable["id"])
 

@@ -8,27 +8,18 @@ from typing import Any
 from ..errors import NotFound
 from ..store import Store, db_timestamp
 from ..validation import RuleSet, validate
-from . import groups, users
-from .base import (
-    GROUP_CLASS,
-    USER_CLASS,
-    Columns,
-    Query,
-    Row,
-    Table,
-    model_key,
-    serialize_columns,
-)
+from . import base, groups, users
+from .base import Query, Row, Table
 
 TABLE = Table("group_members")
-COLUMNS: Columns = {
+COLUMNS: base.Columns = {
     "id": "int", "group_id": "int", "member_id": "int", "member_type": "text", "created_at": "datetime",
     "updated_at": "datetime",
 }
 RULES: RuleSet = {
     "group_id": ["required"],
     "member_id": ["required"],
-    "member_type": ["required", f"in:{USER_CLASS},{GROUP_CLASS}"],
+    "member_type": ["required", f"in:{base.USER_CLASS},{base.GROUP_CLASS}"],
 }
 SORTABLE = {
     "id": "group_members.id", "group_id": "group_members.group_id", "member_id": "group_members.member_id",
@@ -40,7 +31,7 @@ SORTABLE = {
 
 def serialize(row: Row) -> Row:
     """GroupMember::toArray() (dates ``Y-m-d H:i:s``), plus the joined group columns of the list."""
-    data = serialize_columns(row, COLUMNS)
+    data = base.serialize_columns(row, COLUMNS)
     for extra in ("name", "description"):
         if extra in row:
             data[extra] = row[extra]
@@ -50,13 +41,13 @@ def serialize(row: Row) -> Row:
 def create(store: Store, body: dict[str, Any]) -> Row | None:
     """GroupMemberController::store: the new membership with its ``group`` and ``member``, or None when it
     exists already (answered 201 ``[]`` before any validation: the controller's idempotence)."""
-    group_id, member_id, member_type = model_key(body.get("group_id")), model_key(body.get("member_id")), body.get("member_type")
+    group_id, member_id, member_type = base.model_key(body.get("group_id")), base.model_key(body.get("member_id")), body.get("member_type")
     exists = "SELECT id FROM group_members WHERE group_id = ? AND member_type = ? AND member_id = ?"
     if store.scalar(exists, (group_id, member_type, member_id)) is not None:
         return None
     validate(body, RULES)
     group = groups.TABLE.get(store, group_id)
-    if member_type == USER_CLASS:
+    if member_type == base.USER_CLASS:
         member, serialize_member = users.ACTIVE.find(store, member_id), users.serialize
     else:
         member, serialize_member = groups.TABLE.find(store, member_id), groups.serialize
@@ -91,7 +82,7 @@ def available_groups(store: Store, group_id: str | None, member_id: str | None, 
             row["member_id"]
             for row in store.all(
                 "SELECT member_id FROM group_members WHERE member_type = ? AND CAST(group_id AS TEXT) = ?",
-                (GROUP_CLASS, group_id),
+                (base.GROUP_CLASS, group_id),
             )
         ]
         excluded.append(int(group_id) if group_id.isdigit() else group_id)
@@ -119,6 +110,6 @@ def available_users(group_id: str | None, filter_text: str | None) -> Query:
     if group_id:
         listing.also(
             "id NOT IN (SELECT member_id FROM group_members WHERE member_type = ? AND CAST(group_id AS TEXT) = ?)",
-            USER_CLASS, group_id,
+            base.USER_CLASS, group_id,
         )
     return listing.matching(filter_text, "firstname", "lastname", "username")

@@ -5,28 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..php import truthy
-from ..security import new_uuid
-from ..store import Store, db_timestamp
+from ..store import Store
 from ..validation import RuleSet, Unique, validate
-from .base import (
-    GROUP_CLASS,
-    USER_CLASS,
-    Columns,
-    Query,
-    Row,
-    Table,
-    save,
-    serialize_columns,
-    sortable,
-    text_value,
-)
+from . import base
+from .base import Query, Row, Table
 
 TABLE = Table("groups")
-COLUMNS: Columns = {
+COLUMNS: base.Columns = {
     "id": "int", "uuid": "text", "name": "text", "description": "text", "status": "text", "manager_id": "int",
     "enabled_2fa": "bool", "created_at": "date", "updated_at": "date",
 }
-SORTABLE = sortable(COLUMNS)
+SORTABLE = base.sortable(COLUMNS)
 FILLABLE = ["name", "description", "manager_id", "status", "enabled_2fa"]
 
 
@@ -39,7 +28,7 @@ def rules(existing: int | None = None) -> RuleSet:
 
 
 def serialize(row: Row) -> Row:
-    data = serialize_columns(row, COLUMNS)
+    data = base.serialize_columns(row, COLUMNS)
     if "group_members_count" in row:
         data["group_members_count"] = row["group_members_count"]
     return data
@@ -47,7 +36,7 @@ def serialize(row: Row) -> Row:
 
 def values(body: dict[str, Any]) -> Row:
     columns = {
-        name: int(truthy(body[name])) if name == "enabled_2fa" else text_value(body[name])
+        name: int(truthy(body[name])) if name == "enabled_2fa" else base.text_value(body[name])
         for name in FILLABLE if name in body
     }
     if columns.get("status") is None:
@@ -64,25 +53,24 @@ def create(store: Store, body: dict[str, Any]) -> Row:
     columns = values(body)
     if two_factor_required(store):
         columns["enabled_2fa"] = 1
-    now = db_timestamp()
-    columns.update(uuid=new_uuid(), created_at=now, updated_at=now)
-    return save(store, lambda: TABLE.insert(store, columns), check=lambda: validate(body, rules(), store=store),
+    columns = base.new_row(columns)
+    return base.save(store, lambda: TABLE.insert(store, columns), check=lambda: validate(body, rules(), store=store),
                 unique="name")
 
 
 def update(store: Store, group: Row, body: dict[str, Any]) -> None:
     checks = rules(group["id"])
     validate(body, checks, store=store)
-    columns = {**values(body), "updated_at": db_timestamp()}
-    save(store, lambda: TABLE.update(store, group["id"], columns), check=lambda: validate(body, checks, store=store),
+    columns = base.touched(values(body))
+    base.save(store, lambda: TABLE.update(store, group["id"], columns), check=lambda: validate(body, checks, store=store),
          unique="name")
 
 
 def delete(store: Store, group: Row) -> None:
     """Its own members go with it (FK cascade); so do its memberships in other groups and its permissions."""
     with store.transaction():
-        store.execute("DELETE FROM group_members WHERE member_type = ? AND member_id = ?", (GROUP_CLASS, group["id"]))
-        store.execute("DELETE FROM assignables WHERE assignable_type = ? AND assignable_id = ?", (GROUP_CLASS, group["id"]))
+        store.execute("DELETE FROM group_members WHERE member_type = ? AND member_id = ?", (base.GROUP_CLASS, group["id"]))
+        store.execute("DELETE FROM assignables WHERE assignable_type = ? AND assignable_id = ?", (base.GROUP_CLASS, group["id"]))
         TABLE.delete(store, group["id"])
 
 
@@ -98,13 +86,13 @@ def query(filter_text: str | None, status: str | None, *, count_members: bool = 
 
 def member_users(group: Row, filter_text: str | None) -> Query:
     """The users in a group (directly), matched by name too."""
-    listing = Query("users", ["deleted_at IS NULL"]).also(_MEMBERS, group["id"], USER_CLASS)
+    listing = Query("users", ["deleted_at IS NULL"]).also(_MEMBERS, group["id"], base.USER_CLASS)
     return listing.matching(filter_text, "username", "firstname", "lastname", "trim(firstname || ' ' || lastname)")
 
 
 def member_groups(group: Row, filter_text: str | None) -> Query:
     """The groups in a group (directly)."""
-    return Query("groups").also(_MEMBERS, group["id"], GROUP_CLASS).matching(filter_text, "name", "description")
+    return Query("groups").also(_MEMBERS, group["id"], base.GROUP_CLASS).matching(filter_text, "name", "description")
 
 
 _MEMBERS = "id IN (SELECT member_id FROM group_members WHERE group_id = ? AND member_type = ?)"

@@ -117,6 +117,20 @@ class Planned:
     category_ids: list[int] = field(default_factory=list)
 
 
+def plan(store: Store, package: Row, options: Row, user_id: int | None) -> Importer:
+    """What importing ``package`` would do; a package whose root is not an asset is invalid (422 on ``file``)."""
+    try:
+        return Importer(store, package, options, user_id)
+    except PackageError as error:
+        raise ValidationError({"file": [str(error)]}) from error
+
+
+def import_package(store: Store, package: Row, options: Row, user_id: int | None) -> int | None:
+    """Plan and write against one snapshot; the id of the root asset here."""
+    with store.transaction():
+        return plan(store, package, options, user_id).run()
+
+
 class Importer:
     def __init__(self, store: Store, package: Row, options: Row, user_id: int | None) -> None:
         self.store = store

@@ -19,10 +19,10 @@ from ..errors import UNAUTHORIZED, Forbidden, NotFound
 from ..php import truthy
 from ..security import new_uuid
 from ..store import Store, db_timestamp
-from . import groups, users
-from .base import GROUP_CLASS, USER_CLASS, Columns, Row, model_key, serialize_columns
+from . import base, groups, users
+from .base import Row
 
-COLUMNS: Columns = {
+COLUMNS: base.Columns = {
     "id": "int", "uuid": "text", "name": "text", "title": "text", "group": "text", "created_at": "datetime",
     "updated_at": "datetime",
 }
@@ -99,7 +99,7 @@ def seed(store: Store) -> None:
 
 
 def serialize(row: Row) -> Row:
-    return serialize_columns(row, COLUMNS)
+    return base.serialize_columns(row, COLUMNS)
 
 
 def catalogue(store: Store) -> dict[str, list[Row]]:
@@ -138,7 +138,7 @@ def holds_any(store: Store, user: Row | None, *names: str) -> bool:
     if is_admin(user):
         return True
     marks = ", ".join(f":p{i}" for i in range(len(names)))
-    params: dict[str, Any] = {"user": user["id"], "user_class": USER_CLASS, "group_class": GROUP_CLASS}
+    params: dict[str, Any] = {"user": user["id"], "user_class": base.USER_CLASS, "group_class": base.GROUP_CLASS}
     params.update({f"p{i}": name for i, name in enumerate(names)})
     return store.scalar(_HOLDS_ANY.format(names=marks), params) is not None
 
@@ -161,20 +161,20 @@ def assign(store: Store, acting: Row, body: dict[str, Any]) -> None:
     """PermissionController::update: a user's or a group's direct permissions (``permission_names``), and a
     user's ``is_administrator``, which only an administrator may grant, revoke or touch."""
     if "user_id" in body:
-        target = users.ACTIVE.get(store, model_key(body["user_id"]))
-        assignable_type = USER_CLASS
+        target = users.ACTIVE.get(store, base.model_key(body["user_id"]))
+        assignable_type = base.USER_CLASS
         if ("is_administrator" in body or target["is_administrator"]) and not is_admin(acting):
             raise Forbidden(ADMIN_ONLY)
     elif "group_id" in body:
-        target = groups.TABLE.get(store, model_key(body["group_id"]))
-        assignable_type = GROUP_CLASS
+        target = groups.TABLE.get(store, base.model_key(body["group_id"]))
+        assignable_type = base.GROUP_CLASS
     else:
         raise NotFound()
     with store.transaction():
-        if assignable_type == USER_CLASS and "is_administrator" in body:
+        if assignable_type == base.USER_CLASS and "is_administrator" in body:
             users.ANY.update(
                 store, target["id"],
-                {"is_administrator": int(truthy(body["is_administrator"])), "updated_at": db_timestamp()},
+                base.touched({"is_administrator": int(truthy(body["is_administrator"]))}),
             )
         if "permission_names" in body:
             _sync(store, assignable_type, target["id"], body["permission_names"])

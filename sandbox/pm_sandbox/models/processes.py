@@ -10,17 +10,16 @@ from typing import Any
 
 from ..errors import ValidationError
 from ..php import truthy
-from ..security import new_uuid
-from ..store import Store, db_timestamp
+from ..store import Store
 from ..validation import RuleSet, Unique, validate
-from . import bpmn, categories, users
+from . import base, bpmn, categories, users
 from .assets import AssetModel
-from .base import Columns, Query, Row, json_or_none, sortable, stored
+from .base import Query, Row
 from .categories import PROCESS, CategoryExists
 
 # processes columns in table order; bpmn, svg (hidden) and notification_settings (shown as
 # ``notifications``) are not part of the resource.
-COLUMNS: Columns = {
+COLUMNS: base.Columns = {
     "id": "int", "uuid": "text", "process_category_id": "int", "user_id": "int", "description": "text",
     "name": "text", "cancel_screen_id": "int", "request_detail_screen_id": "int", "status": "text",
     "is_valid": "int", "package_key": "text", "pause_timer_start": "int", "deleted_at": "date",
@@ -28,13 +27,13 @@ COLUMNS: Columns = {
     "self_service_tasks": "json", "signal_events": "json", "conditional_events": "json", "properties": "json",
     "case_title": "text", "asset_type": "text", "is_template": "int", "updated_by": "int",
 }
-STORED_ONLY: Columns = {"bpmn": "text", "svg": "text", "notification_settings": "json"}
-ALL_COLUMNS: Columns = {**COLUMNS, **STORED_ONLY}
+STORED_ONLY: base.Columns = {"bpmn": "text", "svg": "text", "notification_settings": "json"}
+ALL_COLUMNS: base.Columns = {**COLUMNS, **STORED_ONLY}
 FILLABLE = [
     "name", "description", "status", "process_category_id", "cancel_screen_id", "request_detail_screen_id",
     "pause_timer_start", "case_title", "properties", "package_key", "svg",
 ]
-SORTABLE = sortable(COLUMNS, "p.")
+SORTABLE = base.sortable(COLUMNS, "p.")
 MODEL = AssetModel(PROCESS, COLUMNS, "name")
 
 # Process::$requestNotifiableTypes x $requestNotificationTypes
@@ -59,7 +58,7 @@ def rules(existing: int | None = None, *, name_sent: bool = True) -> RuleSet:
 
 def chosen_notifications(raw: str | None) -> dict[str, dict[str, bool]]:
     """The stored request notification settings (anything unreadable counts as none chosen)."""
-    chosen = json_or_none(raw)
+    chosen = base.json_or_none(raw)
     if not isinstance(chosen, dict):
         return {}
     return {who: dict(kinds) for who, kinds in chosen.items() if isinstance(kinds, dict)}
@@ -75,13 +74,13 @@ def notifications(raw: str | None) -> dict[str, dict[str, bool]]:
 
 def manager_id(row: Row) -> Any:
     """The process manager lives inside ``properties``."""
-    properties = json_or_none(row.get("properties"))
+    properties = base.json_or_none(row.get("properties"))
     return properties.get("manager_id") if isinstance(properties, dict) else None
 
 
 def serialize(store: Store, row: Row, include: list[str] | None = None) -> Row:
     """The Process resource: the model's attributes (minus bpmn, svg) plus its appends and extras."""
-    events = json_or_none(row["start_events"]) or []
+    events = base.json_or_none(row["start_events"]) or []
     data = MODEL.serialize(store, row, {"has_timer_start_events": bpmn.has_timer_start_events(events)})
     data["notifications"] = notifications(row["notification_settings"])
     data["task_notifications"] = {}
@@ -104,16 +103,16 @@ def bpmn_columns(definition: str) -> Row:
     """What saving a process derives from its BPMN."""
     return {
         "bpmn": definition,
-        "start_events": stored("json", bpmn.start_events(definition)),
-        "self_service_tasks": stored("json", {}),
-        "signal_events": stored("json", []),
-        "conditional_events": stored("json", []),
+        "start_events": base.stored("json", bpmn.start_events(definition)),
+        "self_service_tasks": base.stored("json", {}),
+        "signal_events": base.stored("json", []),
+        "conditional_events": base.stored("json", []),
     }
 
 
 def values(body: dict[str, Any], current: Row | None) -> Row:
     """The fillable fields a body sends, as columns (``manager_id`` lives in ``properties``)."""
-    columns = {name: stored(ALL_COLUMNS[name], body[name]) for name in FILLABLE if name in body}
+    columns = {name: base.stored(ALL_COLUMNS[name], body[name]) for name in FILLABLE if name in body}
     if "process_category_id" in body:
         ids = categories.ids_from_input(body["process_category_id"])
         columns["process_category_id"] = ids[0] if ids else None
@@ -121,11 +120,11 @@ def values(body: dict[str, Any], current: Row | None) -> Row:
         if columns.get(name) is None:
             columns.pop(name, None)
     if "manager_id" in body:
-        properties = json_or_none(columns.get("properties") or (current or {}).get("properties"))
+        properties = base.json_or_none(columns.get("properties") or (current or {}).get("properties"))
         if not isinstance(properties, dict):
             properties = {}
-        properties["manager_id"] = stored("int", body["manager_id"])
-        columns["properties"] = stored("json", properties)
+        properties["manager_id"] = base.stored("int", body["manager_id"])
+        columns["properties"] = base.stored("json", properties)
     if "notifications" in body and isinstance(body["notifications"], dict):
         chosen = chosen_notifications((current or {}).get("notification_settings"))
         for notifiable in NOTIFIABLE_TYPES:
@@ -133,7 +132,7 @@ def values(body: dict[str, Any], current: Row | None) -> Row:
                 value = (body["notifications"].get(notifiable) or {}).get(kind)
                 if value is not None:
                     chosen.setdefault(notifiable, {})[kind] = truthy(value) and value not in ("false", "off", "no")
-        columns["notification_settings"] = stored("json", chosen)
+        columns["notification_settings"] = base.stored("json", chosen)
     return columns
 
 
@@ -147,9 +146,7 @@ def create(store: Store, body: dict[str, Any], user_id: int | None) -> Row:
             raise ValidationError({"bpmn": problems}, bpmn.NOT_VALID)
     else:
         definition = bpmn.DEFAULT_BPMN
-    now = db_timestamp()
-    columns = {**values(body, None), **bpmn_columns(definition)}
-    columns.update(uuid=new_uuid(), user_id=user_id, created_at=now, updated_at=now)
+    columns = base.new_row({**values(body, None), **bpmn_columns(definition)}, user_id=user_id)
     category_ids = categories.ids_from_input(body["process_category_id"]) if "process_category_id" in body else None
     return MODEL.insert(store, body, checks, columns, category_ids)
 
@@ -162,7 +159,7 @@ def update(store: Store, process: Row, body: dict[str, Any], user_id: int | None
     if "bpmn" in body and body["bpmn"] is not None:
         problems = bpmn.errors(body["bpmn"])
         if problems:  # schema problems are kept as warnings, the definition is saved anyway
-            columns["warnings"] = stored("json", [{"title": "Schema Validation", "text": text} for text in problems])
+            columns["warnings"] = base.stored("json", [{"title": "Schema Validation", "text": text} for text in problems])
             columns["bpmn"] = body["bpmn"]
         else:
             columns.update(bpmn_columns(body["bpmn"]))
@@ -179,7 +176,7 @@ def update(store: Store, process: Row, body: dict[str, Any], user_id: int | None
 def set_status(store: Store, process: Row, status: str) -> Row:
     """Archive (delete) and restore: only the status changes."""
     if process["status"] != status:
-        MODEL.table.update(store, process["id"], {"status": status, "updated_at": db_timestamp()})
+        MODEL.table.update(store, process["id"], base.touched({"status": status}))
     return MODEL.table.get(store, process["id"])
 
 

@@ -16,7 +16,8 @@ from ..errors import Conflict, ServerError
 from ..php import date_iso8601, truthy
 from ..store import Store, db_timestamp
 from ..validation import PasswordPolicy, RuleSet, Unique, validate
-from .base import Query, Row, Table, save, text_value
+from . import base
+from .base import Query, Row, Table
 
 TABLE = Table("settings")
 # SettingController::$fields: the only accepted order_by values (anything else sorts by name).
@@ -160,7 +161,7 @@ def update(store: Store, setting: Row, body: dict[str, Any]) -> None:
     validate(body, rules(setting["id"]), store=store)
     config = stored_config(body.get("config"))
     with store.transaction():
-        TABLE.update(store, setting["id"], {"config": config, "updated_at": db_timestamp()})
+        TABLE.update(store, setting["id"], base.touched({"config": config}))
         if setting["key"] == TWO_FACTOR:
             store.execute("UPDATE groups SET enabled_2fa = ?", (int(truthy(config)),))
 
@@ -180,7 +181,7 @@ def create(store: Store, body: dict[str, Any]) -> None:
         elif name == "hidden":
             columns[name] = int(truthy(value))
         else:
-            columns[name] = text_value(value)
+            columns[name] = base.text_value(value)
     # The settings migration declares hidden DEFAULT 1: a setting added without it is not listed.
     columns.setdefault("hidden", 1)
     if columns.get("format") is None:
@@ -194,7 +195,7 @@ def create(store: Store, body: dict[str, Any]) -> None:
             raise duplicate
 
     try:
-        save(store, lambda: store.insert("settings", columns), check=check)
+        base.save(store, lambda: store.insert("settings", columns), check=check)
     except sqlite3.IntegrityError as error:
         raise duplicate from error
 

@@ -10,10 +10,11 @@ from typing import Any
 
 from ..errors import ValidationError
 from ..php import date_iso8601, filled, in_array, intval
-from ..security import check_password, hash_password, new_uuid
+from ..security import check_password, hash_password
 from ..store import Store, db_timestamp
 from ..validation import RuleSet, Unique, validate
-from .base import USER_CLASS, Query, Row, Table, json_or_none, save, text_value
+from . import base
+from .base import Query, Row, Table
 from .settings import password_policy
 
 ACTIVE = Table("users", scope="deleted_at IS NULL")  # route-model binding skips soft-deleted users
@@ -75,7 +76,7 @@ def serialize(row: Row) -> Row:
     del data["password"]
     data["is_administrator"] = bool(data["is_administrator"])
     for column in JSON_COLUMNS:
-        data[column] = json_or_none(data[column], as_object=column == "meta")
+        data[column] = base.json_or_none(data[column], as_object=column == "meta")
     for column in DATE_COLUMNS:
         data[column] = date_iso8601(data[column])
     data["fullname"] = f"{row['firstname']} {row['lastname']}"
@@ -91,7 +92,7 @@ def values(body: dict[str, Any], password_hash: str | None) -> dict[str, Any]:
         value = body[name]
         if value is None and name in NOT_NULL:
             continue
-        columns[name] = int(value) if name in INTEGER_COLUMNS and isinstance(value, bool) else text_value(value)
+        columns[name] = int(value) if name in INTEGER_COLUMNS and isinstance(value, bool) else base.text_value(value)
     if password_hash is not None:
         columns["password"] = password_hash
         columns["password_changed_at"] = db_timestamp()
@@ -105,9 +106,7 @@ def _hash(body: dict[str, Any], cost: int) -> str | None:
 
 def add(store: Store, columns: dict[str, Any], password: str, cost: int) -> Row:
     """Insert a user as given (no rules): the seeded administrator, the anonymous user."""
-    now = db_timestamp()
-    row = {"uuid": new_uuid(), "password": hash_password(password, cost), "created_at": now, "updated_at": now}
-    return ANY.insert(store, {**row, **columns})
+    return ANY.insert(store, base.new_row({"password": hash_password(password, cost), **columns}))
 
 
 def create(store: Store, body: dict[str, Any], cost: int) -> Row:
@@ -117,9 +116,8 @@ def create(store: Store, body: dict[str, Any], cost: int) -> Row:
     columns = values(body, _hash(body, cost))
     columns.setdefault("email_task_notification", 1)  # the controller's default: notify by email
     columns.setdefault("timezone", "America/Los_Angeles")  # setTimezoneAttribute('') -> the default zone
-    now = db_timestamp()
-    columns.update(uuid=new_uuid(), created_at=now, updated_at=now)
-    return save(
+    columns = base.new_row(columns)
+    return base.save(
         store, lambda: ANY.insert(store, columns),
         check=lambda: validate(body, rules(store), store=store), unique="username", index="username",
     )
@@ -146,9 +144,9 @@ def update(store: Store, target: Row, acting: Row, body: dict[str, Any], cost: i
         columns["is_administrator"] = int(bool(body["is_administrator"]))
     if not filled(body.get("meta")) or body.get("meta") in ([], {}):
         columns["meta"] = None
-    columns["updated_at"] = db_timestamp()
+    columns = base.touched(columns)
     username_rule = {"username": rules(store, target["id"])["username"]}
-    save(
+    base.save(
         store, lambda: ACTIVE.update(store, target["id"], columns),
         check=lambda: validate(body, username_rule, store=store), unique="username", index="username",
     )
@@ -168,7 +166,7 @@ def delete(store: Store, target: Row) -> None:
     now = db_timestamp()
     with store.transaction():
         ANY.update(store, target["id"], {"status": "INACTIVE", "deleted_at": now, "updated_at": now})
-        store.execute("DELETE FROM group_members WHERE member_type = ? AND member_id = ?", (USER_CLASS, target["id"]))
+        store.execute("DELETE FROM group_members WHERE member_type = ? AND member_id = ?", (base.USER_CLASS, target["id"]))
 
 
 def restore(store: Store, body: dict[str, Any]) -> None:
@@ -179,10 +177,10 @@ def restore(store: Store, body: dict[str, Any]) -> None:
                 continue
             row = store.one(
                 f'SELECT id FROM users WHERE deleted_at IS NOT NULL AND "{column}" = ? ORDER BY id LIMIT 1',
-                (text_value(body[column]),),
+                (base.text_value(body[column]),),
             )
             if row is not None:
-                ANY.update(store, row["id"], {"deleted_at": None, "status": "ACTIVE", "updated_at": db_timestamp()})
+                ANY.update(store, row["id"], base.touched({"deleted_at": None, "status": "ACTIVE"}))
                 return
 
 
@@ -199,20 +197,20 @@ def set_groups(store: Store, target: Row, groups: Any) -> None:
         current = {
             row["group_id"]
             for row in store.all(
-                "SELECT group_id FROM group_members WHERE member_type = ? AND member_id = ?", (USER_CLASS, target["id"])
+                "SELECT group_id FROM group_members WHERE member_type = ? AND member_id = ?", (base.USER_CLASS, target["id"])
             )
         }
         for group_id in current - set(wanted):
             store.execute(
                 "DELETE FROM group_members WHERE group_id = ? AND member_type = ? AND member_id = ?",
-                (group_id, USER_CLASS, target["id"]),
+                (group_id, base.USER_CLASS, target["id"]),
             )
         for group_id in dict.fromkeys(wanted):
             if group_id not in current:
                 # A group id that does not exist fails the foreign key: a 500, as in MySQL.
                 store.insert(
                     "group_members",
-                    {"group_id": group_id, "member_id": target["id"], "member_type": USER_CLASS,
+                    {"group_id": group_id, "member_id": target["id"], "member_type": base.USER_CLASS,
                      "created_at": now, "updated_at": now},
                 )
 

@@ -24,6 +24,7 @@ from ..store import db_timestamp
 from . import opaque
 from .clients import Client, find_active, redirect_allowed
 from .errors import (
+    OAuthError,
     invalid_client,
     invalid_credentials,
     invalid_grant,
@@ -99,6 +100,18 @@ def validate_client(ctx: Context, request: TokenRequest, grant_type: str) -> Cli
     return client
 
 
+def _decrypted(ctx: Context, request: TokenRequest, name: str, cannot_decrypt: Callable[[], OAuthError]) -> Any:
+    """The payload of an opaque parameter (a refresh token, an authorization code): a string, decrypted
+    with the app key and JSON-decoded."""
+    encrypted = request.get(name)
+    if not isinstance(encrypted, str):
+        raise invalid_request(name)
+    try:
+        return json.loads(opaque.decrypt(encrypted, keys_for(ctx.store, ctx.settings).app_key))
+    except (opaque.CannotDecrypt, ValueError):
+        raise cannot_decrypt() from None
+
+
 def password_grant(ctx: Context, request: TokenRequest) -> IssuedTokens:
     client = validate_client(ctx, request, "password")
     scopes = validate_scopes(request.get("scope"))
@@ -130,14 +143,7 @@ def _validate_user(ctx: Context, request: TokenRequest) -> dict[str, Any]:
 
 def refresh_token_grant(ctx: Context, request: TokenRequest) -> IssuedTokens:
     client = validate_client(ctx, request, "refresh_token")
-    encrypted = request.get("refresh_token")
-    if not isinstance(encrypted, str):
-        raise invalid_request("refresh_token")
-    app_key = keys_for(ctx.store, ctx.settings).app_key
-    try:
-        data = json.loads(opaque.decrypt(encrypted, app_key))
-    except (opaque.CannotDecrypt, ValueError):
-        raise invalid_refresh_token("Cannot decrypt the refresh token") from None
+    data = _decrypted(ctx, request, "refresh_token", lambda: invalid_refresh_token("Cannot decrypt the refresh token"))
     if not isinstance(data, dict) or not same(data.get("client_id"), client.identifier):
         raise invalid_refresh_token("Token is not linked to client")
     if data["expire_time"] < int(time.time()):
@@ -169,14 +175,7 @@ def authorization_code_grant(ctx: Context, request: TokenRequest) -> IssuedToken
     client = client_or_fail(ctx, request, client_id)
     if client.confidential:  # public clients prove themselves with PKCE instead
         validate_client(ctx, request, "authorization_code")
-    encrypted = request.get("code")
-    if not isinstance(encrypted, str):
-        raise invalid_request("code")
-    app_key = keys_for(ctx.store, ctx.settings).app_key
-    try:
-        payload = json.loads(opaque.decrypt(encrypted, app_key))
-    except (opaque.CannotDecrypt, ValueError):
-        raise invalid_request("code", "Cannot decrypt the authorization code") from None
+    payload = _decrypted(ctx, request, "code", lambda: invalid_request("code", "Cannot decrypt the authorization code"))
     if not isinstance(payload, dict) or "auth_code_id" not in payload:
         raise invalid_request("code", "Authorization code malformed")
     if int(time.time()) > payload["expire_time"]:
