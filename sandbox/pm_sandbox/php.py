@@ -1,6 +1,6 @@
 """PHP and Laravel behaviours the wire format depends on: the one place the sandbox emulates them.
 
-* values: ``empty()``, ``(bool)``, ``(string)``, ``intval()``, ``is_numeric()``, loose ``in_array()``;
+* values: ``empty()``, ``(bool)``, ``(string)``, ``intval()``, ``is_numeric()``, ``===``, loose ``in_array()``;
 * text: ``trim()``'s characters, ``strip_tags()``, ``preg_*`` patterns, ``htmlspecialchars()``,
   ``urlencode()``, ``http_build_query()``, ``json_encode()``, ``json_decode()`` and its depth limit;
 * request input: how PHP parses form fields (``a[]=1``), and Laravel's global middleware
@@ -77,6 +77,11 @@ def is_numeric(value: Any) -> bool:
     if isinstance(value, str):
         return re.fullmatch(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", value) is not None
     return False
+
+
+def identical(a: Any, b: Any) -> bool:
+    """``$a === $b`` for the JSON scalars a request carries (the string "3" is not the number 3)."""
+    return type(a) is type(b) and a == b
 
 
 def loosely_equals(value: Any, text: str) -> bool:

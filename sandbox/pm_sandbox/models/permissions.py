@@ -81,12 +81,6 @@ def permission_title(name: str) -> str:
     return " ".join(word[:1].upper() + word[1:] for word in re.sub(r"[-_]", " ", name).split(" "))
 
 
-
-def title(name: str) -> str:
-    """ucwords(preg_replace('/(\\-|_)/', ' ', $name))."""
-    return " ".join(word[:1].upper() + word[1:] for word in re.sub(r"[-_]", " ", name).split(" "))
-
-
 def seed(store: Store) -> None:
     now = db_timestamp()
     for group, names in PERMISSION_GROUPS.items():
@@ -94,7 +88,7 @@ def seed(store: Store) -> None:
             store.execute(
                 'INSERT OR IGNORE INTO permissions (uuid, name, title, "group", created_at, updated_at) '
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (new_uuid(), name, {"view-all_cases": "View All Cases"}.get(name, title(name)), group, now, now),
+                (new_uuid(), name, {"view-all_cases": "View All Cases"}.get(name, permission_title(name)), group, now, now),
             )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..http import Context
-from ..php import empty
+from ..php import empty, identical
 from ..security import check_password
 from ..store import db_timestamp
 from . import opaque
@@ -67,11 +67,6 @@ class IssuedTokens:
     grant_type: str
     access: AccessToken
     refresh_token: str | None = None
-
-
-def same(a: Any, b: Any) -> bool:
-    """PHP's ``===`` for the JSON scalars involved (the string "3" is not the number 3)."""
-    return type(a) is type(b) and a == b
 
 
 def client_or_fail(ctx: Context, request: TokenRequest, identifier: Any) -> Client:
@@ -144,7 +139,7 @@ def _validate_user(ctx: Context, request: TokenRequest) -> dict[str, Any]:
 def refresh_token_grant(ctx: Context, request: TokenRequest) -> IssuedTokens:
     client = validate_client(ctx, request, "refresh_token")
     data = _decrypted(ctx, request, "refresh_token", lambda: invalid_refresh_token("Cannot decrypt the refresh token"))
-    if not isinstance(data, dict) or not same(data.get("client_id"), client.identifier):
+    if not isinstance(data, dict) or not identical(data.get("client_id"), client.identifier):
         raise invalid_refresh_token("Token is not linked to client")
     if data["expire_time"] < int(time.time()):
         raise invalid_refresh_token("Token has expired")
@@ -184,13 +179,13 @@ def authorization_code_grant(ctx: Context, request: TokenRequest) -> IssuedToken
         revoked = ctx.store.scalar("SELECT revoked FROM oauth_auth_codes WHERE id = ?", (payload["auth_code_id"],))
         if revoked == 1:  # a missing row does not count as revoked here (Passport's AuthCodeRepository)
             raise invalid_request("code", "Authorization code has been revoked")
-        if not same(payload.get("client_id"), client.identifier):
+        if not identical(payload.get("client_id"), client.identifier):
             raise invalid_request("code", "Authorization code was not issued to this client")
         redirect_uri = request.get("redirect_uri")
         bound_uri = payload.get("redirect_uri")
         if not empty(bound_uri) and redirect_uri is None:
             raise invalid_request("redirect_uri")
-        if not same(bound_uri, redirect_uri):
+        if not identical(bound_uri, redirect_uri):
             raise invalid_request("redirect_uri", "Invalid redirect URI")
         scopes = finalize_scopes(validate_scopes(payload.get("scopes") or []), "authorization_code")
         verifier = request.get("code_verifier")
