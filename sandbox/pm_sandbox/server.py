@@ -4,9 +4,9 @@ One process keeps counters and fault rules in memory and consistent; SQLite (WAL
 data, so the threads see one database. The arbiter seeds the database and writes the credentials
 file once the socket listens (with the real port when ``--port 0`` asked for a free one).
 
-A pool thread serves a request only once its whole head has arrived: what a client sends is read
-without blocking and the connection waits on the worker's poller, not in a thread, until the head
-is complete. A client gets ``--read-timeout`` seconds for the head and as long again for the body;
+A pool thread serves a request only once its whole head has arrived: what a client sends (and, with
+TLS, its handshake) is read without blocking and the connection waits on the worker's poller, not in
+a thread, until the head is complete. A client gets ``--read-timeout`` seconds for the head and as long again for the body;
 then it is answered 408 and closed. Idle and slow clients therefore never stall the pool.
 """
 
@@ -28,6 +28,8 @@ from concurrent import futures
 from pathlib import Path
 from typing import Any
 
+from gunicorn import http as gunicorn_http
+from gunicorn import sock as gunicorn_sock
 from gunicorn.app.base import BaseApplication
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers import gthread
@@ -159,11 +161,11 @@ class SandboxWorker(ThreadWorker):
             if not conn.initialized:
                 if not conn.data_ready and not conn.wait_for_data(0):
                     return self._wait_or_close(conn, deadline, now)
-                conn.sock.setblocking(True)
-                conn.sock.settimeout(max(deadline - now, 0.001))  # bounds a TLS handshake too
-                conn.init()
-                if conn.is_http2:
-                    return None
+                if self.cfg.is_ssl:
+                    if not self._tls_ready(conn):
+                        return self._wait_or_close(conn, deadline, now)
+                else:
+                    conn.init()
                 conn.parser.unreader = DeadlineUnreader(conn.sock)
             unreader = conn.parser.unreader
             buffered, closed = self._read_available(conn.sock, unreader.take_buffered())
@@ -179,19 +181,41 @@ class SandboxWorker(ThreadWorker):
         unreader.unread(buffered)
         return self._wait_or_close(conn, deadline, time.monotonic())
 
+    def _tls_ready(self, conn: Any) -> bool:
+        """Advance the TLS handshake with what the client has sent, without blocking (gthread's
+        ``TConn.init`` would hold a pool thread on a client that stalls half-way); once it is complete
+        the connection gets its parser, as ``init`` would give it (HTTP/1: the sandbox offers no h2)."""
+        if not isinstance(conn.sock, ssl.SSLSocket):
+            conn.sock = gunicorn_sock.ssl_wrap_socket(conn.sock, self.cfg)
+        conn.sock.setblocking(False)
+        try:
+            conn.sock.do_handshake()
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return False
+        conn.initialized = True
+        conn.parser = gunicorn_http.get_parser(self.cfg, conn.sock, conn.client)
+        return True
+
     def _read_available(self, sock: Any, buffered: bytes) -> tuple[bytes, bool]:
-        """Append what the socket holds right now, without blocking; also whether the client closed."""
-        sock.setblocking(False)
+        """Append what the socket holds right now, without blocking; also whether the client closed.
+
+        A plain socket is read with MSG_DONTWAIT, whatever its mode (no extra system calls on the hot
+        path); a TLS socket takes no flags, so it is switched to non-blocking for the read.
+        """
+        tls = isinstance(sock, ssl.SSLSocket)
+        if tls:
+            sock.setblocking(False)
         try:
             while HEAD_END not in buffered and len(buffered) <= self.head_limit:
-                data = sock.recv(65536)
+                data = sock.recv(65536) if tls else sock.recv(65536, socket.MSG_DONTWAIT)
                 if not data:
                     return buffered, True
                 buffered += data
         except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
             pass
         finally:
-            sock.setblocking(True)
+            if tls:
+                sock.setblocking(True)
         return buffered, False
 
     def _wait_or_close(self, conn: Any, deadline: float, now: float) -> Any:
