@@ -6,8 +6,9 @@ file once the socket listens (with the real port when ``--port 0`` asked for a f
 
 A pool thread serves a request only once its whole head has arrived: what a client sends (and, with
 TLS, its handshake) is read without blocking and the connection waits on the worker's poller, not in
-a thread, until the head is complete. A client gets ``--read-timeout`` seconds for the head and as long again for the body;
-then it is answered 408 and closed. Idle and slow clients therefore never stall the pool.
+a thread, until the head is complete. A client gets ``--read-timeout`` seconds for the head and as
+long again for the body; then it is answered 408 and closed. Idle and slow clients therefore never
+stall the pool.
 """
 
 from __future__ import annotations

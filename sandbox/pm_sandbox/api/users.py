@@ -70,7 +70,8 @@ def update(ctx: Context, target: Row) -> Response:
         raise Forbidden("Not authorized to update the username and password.")
     if not permissions.is_self_or_holds(ctx.store, ctx.user, target, "edit-users"):
         raise Forbidden(NOT_AUTHORIZED)
-    users.update(ctx.store, target, acting, body, ctx.settings.bcrypt_cost, acting_is_admin=permissions.is_admin(acting))
+    admin = permissions.is_admin(acting)
+    users.update(ctx.store, target, acting, body, ctx.settings.bcrypt_cost, acting_is_admin=admin)
     return empty_response(204)
 
 

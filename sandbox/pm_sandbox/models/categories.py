@@ -78,15 +78,20 @@ def serialize(row: Row) -> Row:
 
 
 def query(kind: Kind, filter_text: str | None, status: str | None) -> Query:
-    listing = Query("categories", ["kind = ?", "is_system = 0"], [kind.assets.kind]).matching(filter_text, "name", "status")
+    listing = Query("categories", ["kind = ?", "is_system = 0"], [kind.assets.kind])
+    listing.matching(filter_text, "name", "status")
     if status:
         listing.also("status LIKE ?", f"%{status}%")
     return listing
 
 
+def _columns(body: dict[str, Any]) -> Row:
+    return {"name": base.text_value(body["name"]), "status": base.text_value(body["status"])}
+
+
 def create(store: Store, kind: Kind, body: dict[str, Any]) -> Row:
     validate(body, rules(kind), store=store)
-    columns = base.new_row({"kind": kind.assets.kind, "name": base.text_value(body["name"]), "status": base.text_value(body["status"])})
+    columns = base.new_row({"kind": kind.assets.kind, **_columns(body)})
     return base.save(store, lambda: kind.table.insert(store, columns),
                 check=lambda: validate(body, rules(kind), store=store), unique="name")
 
@@ -94,7 +99,7 @@ def create(store: Store, kind: Kind, body: dict[str, Any]) -> Row:
 def update(store: Store, kind: Kind, category: Row, body: dict[str, Any]) -> Row:
     checks = rules(kind, category["id"])
     validate(body, checks, store=store)
-    columns = base.touched({"name": base.text_value(body["name"]), "status": base.text_value(body["status"])})
+    columns = base.touched(_columns(body))
     base.save(store, lambda: kind.table.update(store, category["id"], columns),
          check=lambda: validate(body, checks, store=store), unique="name")
     return kind.table.get(store, category["id"])

@@ -37,17 +37,22 @@ def serialize(row: Row) -> Row:
 
 def _save(store: Store, body: dict[str, Any], checks: RuleSet, write: Any) -> Any:
     validate(body, checks, store=store, messages=MESSAGES)
-    return base.save(store, write, check=lambda: validate(body, checks, store=store, messages=MESSAGES), unique="name")
+    return base.save(
+        store, write, check=lambda: validate(body, checks, store=store, messages=MESSAGES), unique="name"
+    )
+
+
+def _columns(body: dict[str, Any]) -> Row:
+    return {"name": base.text_value(body.get("name")), "description": base.text_value(body.get("description"))}
 
 
 def create(store: Store, body: dict[str, Any]) -> Row:
-    columns = base.new_row({"name": base.text_value(body.get("name")), "description": base.text_value(body.get("description")),
-                       "value": base.text_value(body.get("value"))})
+    columns = base.new_row({**_columns(body), "value": base.text_value(body.get("value"))})
     return _save(store, body, rules(), lambda: TABLE.insert(store, columns))
 
 
 def update(store: Store, variable: Row, body: dict[str, Any]) -> Row:
-    columns = base.touched({"name": base.text_value(body.get("name")), "description": base.text_value(body.get("description"))})
+    columns = base.touched(_columns(body))
     if filled(body.get("value")):  # an empty value keeps the stored one
         columns["value"] = base.text_value(body["value"])
     _save(store, body, rules(variable["id"]), lambda: TABLE.update(store, variable["id"], columns))

@@ -41,7 +41,8 @@ def serialize(row: Row) -> Row:
 def create(store: Store, body: dict[str, Any]) -> Row | None:
     """GroupMemberController::store: the new membership with its ``group`` and ``member``, or None when it
     exists already (answered 201 ``[]`` before any validation: the controller's idempotence)."""
-    group_id, member_id, member_type = base.model_key(body.get("group_id")), base.model_key(body.get("member_id")), body.get("member_type")
+    group_id, member_id = base.model_key(body.get("group_id")), base.model_key(body.get("member_id"))
+    member_type = body.get("member_type")
     exists = "SELECT id FROM group_members WHERE group_id = ? AND member_type = ? AND member_id = ?"
     if store.scalar(exists, (group_id, member_type, member_id)) is not None:
         return None

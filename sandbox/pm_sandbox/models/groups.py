@@ -8,7 +8,7 @@ from ..php import truthy
 from ..store import Store
 from ..validation import RuleSet, Unique, validate
 from . import base
-from .base import Query, Row, Table
+from .base import GROUP_CLASS, USER_CLASS, Query, Row, Table
 
 TABLE = Table("groups")
 COLUMNS: base.Columns = {
@@ -62,15 +62,17 @@ def update(store: Store, group: Row, body: dict[str, Any]) -> None:
     checks = rules(group["id"])
     validate(body, checks, store=store)
     columns = base.touched(values(body))
-    base.save(store, lambda: TABLE.update(store, group["id"], columns), check=lambda: validate(body, checks, store=store),
-         unique="name")
+    base.save(
+        store, lambda: TABLE.update(store, group["id"], columns), check=lambda: validate(body, checks, store=store),
+        unique="name",
+    )
 
 
 def delete(store: Store, group: Row) -> None:
     """Its own members go with it (FK cascade); so do its memberships in other groups and its permissions."""
     with store.transaction():
-        store.execute("DELETE FROM group_members WHERE member_type = ? AND member_id = ?", (base.GROUP_CLASS, group["id"]))
-        store.execute("DELETE FROM assignables WHERE assignable_type = ? AND assignable_id = ?", (base.GROUP_CLASS, group["id"]))
+        store.execute("DELETE FROM group_members WHERE member_type = ? AND member_id = ?", (GROUP_CLASS, group["id"]))
+        store.execute("DELETE FROM assignables WHERE assignable_type = ? AND assignable_id = ?", (GROUP_CLASS, group["id"]))
         TABLE.delete(store, group["id"])
 
 
@@ -86,13 +88,13 @@ def query(filter_text: str | None, status: str | None, *, count_members: bool = 
 
 def member_users(group: Row, filter_text: str | None) -> Query:
     """The users in a group (directly), matched by name too."""
-    listing = Query("users", ["deleted_at IS NULL"]).also(_MEMBERS, group["id"], base.USER_CLASS)
+    listing = Query("users", ["deleted_at IS NULL"]).also(_MEMBERS, group["id"], USER_CLASS)
     return listing.matching(filter_text, "username", "firstname", "lastname", "trim(firstname || ' ' || lastname)")
 
 
 def member_groups(group: Row, filter_text: str | None) -> Query:
     """The groups in a group (directly)."""
-    return Query("groups").also(_MEMBERS, group["id"], base.GROUP_CLASS).matching(filter_text, "name", "description")
+    return Query("groups").also(_MEMBERS, group["id"], GROUP_CLASS).matching(filter_text, "name", "description")
 
 
 _MEMBERS = "id IN (SELECT member_id FROM group_members WHERE group_id = ? AND member_type = ?)"

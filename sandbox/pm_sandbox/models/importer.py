@@ -314,5 +314,6 @@ class Importer:
                 row["kind"] = asset.category_kind
             planned.target_id = self.store.insert(asset.table, row)
         if asset.asset_kind:
-            categories.sync(self.store, categories.ASSET_KINDS[asset.asset_kind], planned.target_id, planned.category_ids)
+            kind = categories.ASSET_KINDS[asset.asset_kind]
+            categories.sync(self.store, kind, planned.target_id, planned.category_ids)
 

@@ -85,10 +85,11 @@ def seed(store: Store) -> None:
     now = db_timestamp()
     for group, names in PERMISSION_GROUPS.items():
         for name in names:
+            title = {"view-all_cases": "View All Cases"}.get(name, permission_title(name))
             store.execute(
                 'INSERT OR IGNORE INTO permissions (uuid, name, title, "group", created_at, updated_at) '
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (new_uuid(), name, {"view-all_cases": "View All Cases"}.get(name, permission_title(name)), group, now, now),
+                (new_uuid(), name, title, group, now, now),
             )
 
 

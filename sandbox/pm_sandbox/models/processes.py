@@ -159,7 +159,8 @@ def update(store: Store, process: Row, body: dict[str, Any], user_id: int | None
     if "bpmn" in body and body["bpmn"] is not None:
         problems = bpmn.errors(body["bpmn"])
         if problems:  # schema problems are kept as warnings, the definition is saved anyway
-            columns["warnings"] = base.stored("json", [{"title": "Schema Validation", "text": text} for text in problems])
+            warnings = [{"title": "Schema Validation", "text": text} for text in problems]
+            columns["warnings"] = base.stored("json", warnings)
             columns["bpmn"] = body["bpmn"]
         else:
             columns.update(bpmn_columns(body["bpmn"]))

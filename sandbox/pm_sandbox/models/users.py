@@ -14,7 +14,7 @@ from ..security import check_password, hash_password
 from ..store import Store, db_timestamp
 from ..validation import RuleSet, Unique, validate
 from . import base
-from .base import Query, Row, Table
+from .base import USER_CLASS, Query, Row, Table
 from .settings import password_policy
 
 ACTIVE = Table("users", scope="deleted_at IS NULL")  # route-model binding skips soft-deleted users
@@ -166,7 +166,7 @@ def delete(store: Store, target: Row) -> None:
     now = db_timestamp()
     with store.transaction():
         ANY.update(store, target["id"], {"status": "INACTIVE", "deleted_at": now, "updated_at": now})
-        store.execute("DELETE FROM group_members WHERE member_type = ? AND member_id = ?", (base.USER_CLASS, target["id"]))
+        store.execute("DELETE FROM group_members WHERE member_type = ? AND member_id = ?", (USER_CLASS, target["id"]))
 
 
 def restore(store: Store, body: dict[str, Any]) -> None:
@@ -197,20 +197,20 @@ def set_groups(store: Store, target: Row, groups: Any) -> None:
         current = {
             row["group_id"]
             for row in store.all(
-                "SELECT group_id FROM group_members WHERE member_type = ? AND member_id = ?", (base.USER_CLASS, target["id"])
+                "SELECT group_id FROM group_members WHERE member_type = ? AND member_id = ?", (USER_CLASS, target["id"])
             )
         }
         for group_id in current - set(wanted):
             store.execute(
                 "DELETE FROM group_members WHERE group_id = ? AND member_type = ? AND member_id = ?",
-                (group_id, base.USER_CLASS, target["id"]),
+                (group_id, USER_CLASS, target["id"]),
             )
         for group_id in dict.fromkeys(wanted):
             if group_id not in current:
                 # A group id that does not exist fails the foreign key: a 500, as in MySQL.
                 store.insert(
                     "group_members",
-                    {"group_id": group_id, "member_id": target["id"], "member_type": base.USER_CLASS,
+                    {"group_id": group_id, "member_id": target["id"], "member_type": USER_CLASS,
                      "created_at": now, "updated_at": now},
                 )
 
