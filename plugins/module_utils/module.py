@@ -46,7 +46,6 @@ from ansible_collections.processmaker.core.plugins.module_utils.transport import
     REQUESTS_IMPORT_ERROR,
 )
 
-
 # No int option means anything past this; far larger ones cannot even be printed (Python refuses to turn
 # an int of more than 4300 digits into text, which ansible-core does to log the arguments).
 _INT_LIMIT = 2 ** 63
