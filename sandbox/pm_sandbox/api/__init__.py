@@ -9,9 +9,11 @@ from . import (
     groups,
     permissions,
     processes,
+    requests,
     screens,
     scripts,
     settings,
+    tasks,
     tokens,
     users,
 )
@@ -21,7 +23,7 @@ router = Router()
 # segments first anyway, so /users/restore never reaches /users/{user}.
 for _module in (
     users, tokens, groups, group_members, environment_variables, categories, settings, permissions, screens, scripts,
-    processes, export_import,
+    processes, export_import, requests, tasks,
 ):
     router.include(_module.router)
 
