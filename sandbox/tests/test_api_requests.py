@@ -23,6 +23,7 @@ from process_helpers import (
     start_request,
     started,
 )
+from test_api_export_import import do_import, download
 from test_api_helpers import (
     NOT_FOUND,
     UNAUTHORIZED,
@@ -80,6 +81,23 @@ def test_the_approval_scenario(clean_sandbox: SandboxProcess) -> None:
 
     again = complete_task(sandbox, task["id"], {"approved": False}, token=token_for(sandbox, "approver"))
     assert (again.status_code, again.json()) == (422, {"message": "Task already closed"})
+
+
+def test_an_imported_process_runs(clean_sandbox: SandboxProcess) -> None:
+    group = create_group(clean_sandbox, "Approvers")
+    process = create_process(clean_sandbox, "Change Approval", approval(group["id"]))
+    package = download(clean_sandbox, "process", process["id"]).content
+    clean_sandbox.reset()
+    group = create_group(clean_sandbox, "Approvers")  # the same id again: a reset restarts the sequences
+    member = create_user(clean_sandbox, "approver")
+    add_member(clean_sandbox, group["id"], member["id"])
+    imported = do_import(clean_sandbox, package)
+    request = started(clean_sandbox, imported, {"change": "CHG-1"})
+    task = active_task(clean_sandbox, request["id"])
+    assert task["user_id"] == member["id"]
+    assert complete_task(clean_sandbox, task["id"], {"approved": True}, token=token_for(clean_sandbox, "approver")
+                         ).status_code == 200
+    assert request_of(clean_sandbox, request["id"])["status"] == "COMPLETED"
 
 
 def test_rejected_requests_take_the_default_flow(clean_sandbox: SandboxProcess) -> None:

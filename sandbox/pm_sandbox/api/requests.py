@@ -4,8 +4,6 @@ and the map's token information."""
 
 from __future__ import annotations
 
-import math
-
 from werkzeug.wrappers import Response
 
 from ..errors import Aborted, Forbidden
@@ -85,7 +83,3 @@ def tokens(ctx: Context, request: Row) -> Response:
     process_requests.require(process_requests.can_view(ctx.store, ctx.user, request))
     return json_response(process_requests.token_info(ctx.store, request, query_value(ctx, "element_id")))
 
-
-def total_pages(total: int, per_page: int) -> float:
-    """PHP's ``ceil()`` returns a float: TaskCollection's ``total_pages`` is one (``2.0``)."""
-    return float(math.ceil(total / per_page)) if per_page else 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from werkzeug.wrappers import Response
 
@@ -13,10 +14,14 @@ from ..models.base import Row
 from ..php import date_iso8601
 from ..store import db_timestamp
 from .common import bound, includes, query_value, read_body
-from .requests import total_pages
 
 router = Router()
 ITEM = "/api/1.0/tasks/{task}"
+
+
+def total_pages(total: int, per_page: int) -> float:
+    """PHP's ``ceil()`` returns a float: TaskCollection's ``total_pages`` is one (``2.0``)."""
+    return float(math.ceil(total / per_page)) if per_page else 0.0
 
 
 @router.route("GET", "/api/1.0/tasks")

@@ -124,9 +124,8 @@ class StoreEnvironment:
         row = users.ACTIVE.find(self.store, user_id)
         if row is None:
             return None
-        data = users.serialize(row)
+        data = users.serialize(row)  # attributesToArray(): the hidden password out, the fullname append in
         data.pop("remember_token", None)
-        data.pop("fullname", None)  # attributesToArray() has no appends
         return data
 
     def group_users(self, group_ids: list[int]) -> list[int]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..php import intval
 from ..store import Store, db_timestamp
-from . import base, permissions
+from . import base, permissions, processes
 from .base import GROUP_CLASS, USER_CLASS, Row, Table
 from .definition import Definition
 
@@ -176,7 +176,6 @@ def can_start(store: Store, user: Row, process: Row, definition: Definition, eve
     anonymous = store.scalar("SELECT id FROM users WHERE username = ?", (ANON_USERNAME,))
     if user["id"] in user_ids or (anonymous is not None and anonymous in user_ids):
         return True
-    manager = base.model_key((base.json_or_none(process.get("properties")) or {}).get("manager_id")
-                             if isinstance(base.json_or_none(process.get("properties")), dict) else None)
+    manager = base.model_key(processes.manager_id(process))
     events = [e for e in definition.elements.values() if e.tag == "startEvent"]
     return any(e.get("assignment") == "process_manager" for e in events) and manager == user["id"]
