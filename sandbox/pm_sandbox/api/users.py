@@ -71,8 +71,18 @@ def update(ctx: Context, target: Row) -> Response:
     if not permissions.is_self_or_holds(ctx.store, ctx.user, target, "edit-users"):
         raise Forbidden(NOT_AUTHORIZED)
     admin = permissions.is_admin(acting)
-    users.update(ctx.store, target, acting, body, ctx.settings.bcrypt_cost, acting_is_admin=admin)
+    users.update(ctx.store, target, acting, body, ctx.settings.bcrypt_cost, acting_is_admin=admin,
+                 base_url=ctx.base_url())
     return empty_response(204)
+
+
+@router.route("GET", "/storage/profile/{media}/{file:str}", auth="none")
+def avatar_file(ctx: Context) -> Response:
+    """The public ``storage`` disk: a user's avatar (``/storage/profile/{media id}/img.png``)."""
+    row = users.media_file(ctx.store, ctx.params["media"], ctx.params["file"])
+    if row is None:
+        return Response(b"Not Found", status=404, content_type="text/plain")
+    return Response(bytes(row["content"]), status=200, content_type=row["mime_type"])
 
 
 @router.route("DELETE", ITEM)
