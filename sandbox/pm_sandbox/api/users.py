@@ -8,7 +8,7 @@ from ..errors import Forbidden
 from ..http import Context, Router, empty_response, json_response
 from ..models import permissions, users
 from ..models.base import Row
-from .common import bound, can, listing, query_value, read_body
+from .common import bound, can, has_input, listing, query_value, read_body
 
 router = Router()
 NOT_AUTHORIZED = "Not authorized to update this user."
@@ -24,13 +24,13 @@ def index(ctx: Context) -> Response:
     if exclude:
         ids = exclude.split(",")
         query.also(f"CAST(id AS TEXT) NOT IN ({', '.join('?' * len(ids))})", *(part.strip() for part in ids))
-    if "status" in ctx.request.args:
+    if has_input(ctx, "status"):
         status = query_value(ctx, "status")
         if status is None:
             query.also("status IS NULL")
         else:
             query.also("status = ?", status)
-    if "mention_username" in ctx.request.args:
+    if has_input(ctx, "mention_username"):
         query.also("username LIKE ?", f"{query_value(ctx, 'mention_username') or ''}%")
     return listing(ctx, query, users.serialize, users.SORTABLE, "username")
 
