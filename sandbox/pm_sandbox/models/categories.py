@@ -80,8 +80,8 @@ def serialize(row: Row) -> Row:
 def query(kind: Kind, filter_text: str | None, status: str | None) -> Query:
     listing = Query("categories", ["kind = ?", "is_system = 0"], [kind.assets.kind])
     listing.matching(filter_text, "name", "status")
-    if status:
-        listing.also("status LIKE ?", f"%{status}%")
+    if status:  # where('status', 'like', $status): no wildcards added, MySQL's collation ignores case
+        listing.also("status LIKE ?", status)
     return listing
 
 
