@@ -167,9 +167,7 @@ def update(store: Store, process: Row, body: dict[str, Any], user_id: int | None
     changes = MODEL.changes(process, columns, ALL_COLUMNS)
     if changes:
         changes["updated_by"] = user_id
-    category_ids = None
-    if "process_category_id" in body and changes.get("process_category_id") is not None:
-        category_ids = categories.ids_from_input(body["process_category_id"])
+    category_ids = categories.ids_from_input(body["process_category_id"]) if "process_category_id" in body else None
     MODEL.write(store, process, body, checks, changes, category_ids)
     return MODEL.table.get(store, process["id"])
 
@@ -192,10 +190,11 @@ def query(status: str | None, filter_text: str | None, category: str | None, cat
         where, columns="p.*", tie_breaker="p.id",
     )
     if filter_text:
+        like = f"%{filter_text}%"
         listing.also(
             "p.name LIKE ? OR p.description LIKE ? OR p.status = ? OR u.firstname LIKE ? OR u.lastname LIKE ?"
-            " OR c.name LIKE ?",
-            *[f"%{filter_text}%"] * 2, filter_text, *[f"%{filter_text}%"] * 3,
+            f" OR {categories.name_matches(PROCESS, 'p')}",
+            like, like, filter_text, like, like, like, PROCESS.model,
         )
     if category:
         listing.also(
