@@ -120,9 +120,19 @@ def create(store: Store, body: dict[str, Any], cost: int) -> Row:
     columns.setdefault("email_task_notification", 1)  # the controller's default: notify by email
     columns.setdefault("timezone", default_timezone(store))  # setTimezoneAttribute('') -> the default zone
     columns = base.new_row(columns)
+
+    def write() -> Row:
+        row = ANY.insert(store, columns)
+        # UserObserver::created: every new user may see their own requests.
+        store.execute(
+            "INSERT OR IGNORE INTO assignables (permission_id, assignable_id, assignable_type)"
+            " SELECT id, ?, ? FROM permissions WHERE name = 'view-my_requests'",
+            (row["id"], USER_CLASS),
+        )
+        return row
+
     return base.save(
-        store, lambda: ANY.insert(store, columns),
-        check=lambda: validate(body, rules(store), store=store), unique="username", index="username",
+        store, write, check=lambda: validate(body, rules(store), store=store), unique="username", index="username",
     )
 
 
