@@ -1,7 +1,11 @@
 """Processes (ProcessController, the Process model): create, update, archive, restore, the BPMN.
 
 Quirks kept from ProcessMaker: update drops the ``name`` rule when no name is sent; delete archives;
-BPMN that does not load fails a create (422) but is only recorded in ``warnings`` on update.
+BPMN that does not load or breaks the schema checks of ``bpmn.errors`` (unknown BPMN elements, missing
+required attributes, bad or repeated ids, more than one diagram) fails a create (422) but is only
+recorded in ``warnings`` on update. The resource shows ``projects`` as the text ``"[]"`` (no projects
+package) and the list adds ``bookmark_id`` (0: bookmarks are not served). ``?include=events`` gives an
+administrator every start event and anyone else the ones assigned to them.
 """
 
 from __future__ import annotations

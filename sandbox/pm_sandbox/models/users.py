@@ -1,7 +1,10 @@
 """Users: ProcessMaker's User model and the rules of UserController.
 
 A deleted user is soft-deleted: it keeps its row (and its username, which stays taken), becomes
-INACTIVE and leaves every group.
+INACTIVE and leaves every group. A new user without a ``timezone`` takes the ``users.timezone`` setting
+(``{"timezone": ...}``) or America/Los_Angeles, and holds ``view-my_requests`` (UserObserver). An
+``avatar`` sent as a ``data:image/...;base64,`` URL is stored as the user's ``profile`` media and shown
+as its public URL; ``false`` clears it, anything else (a URL) is ignored.
 """
 
 from __future__ import annotations
