@@ -25,11 +25,13 @@ from .store import Store, db_timestamp
 RESET_TABLES = [
     "process_request_tokens", "process_requests", "process_versions", "processables",
     "category_assignments", "processes", "screens", "scripts", "script_executor_builds", "script_executors",
+    "media",
     "group_members", "groups", "environment_variables", "categories", "settings", "assignables",
     "permissions", "oauth_access_tokens", "oauth_refresh_tokens", "oauth_auth_codes", "web_sessions",
 ]
 
 ANON_USERNAME = "_pm4_anon_user"
+ADMIN_EMAIL = "admin@processmaker.com"
 
 
 def seed_store(store: Store, settings: Settings) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def reset_store(store: Store, settings: Settings) -> None:
         store.execute(
             "DELETE FROM sqlite_sequence WHERE name IN ('groups','group_members','environment_variables',"
             "'categories','settings','permissions','processes','screens','scripts','script_executors',"
-            "'script_executor_builds','process_requests','process_request_tokens','process_versions')"
+            "'script_executor_builds','process_requests','process_request_tokens','process_versions','media')"
         )
         store.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'users'", (seeded["anon_user_id"],))
         users.ANY.update(
@@ -70,9 +72,14 @@ def reset_store(store: Store, settings: Settings) -> None:
             seeded["admin"]["id"],
             {
                 "password": hash_password(seeded["admin"]["password"], settings.bcrypt_cost),
+                "username": seeded["admin"]["username"],
+                "email": ADMIN_EMAIL,
+                "firstname": "Admin",
+                "lastname": "User",
                 "status": "ACTIVE",
                 "is_administrator": 1,
                 "deleted_at": None,
+                "avatar": None,
             },
         )
         _seed_system_data(store)
@@ -88,7 +95,7 @@ def _seed_system_data(store: Store) -> None:
 def _seed_new(store: Store, settings: Settings) -> dict[str, Any]:
     password = settings.admin_password or sandbox_password()
     admin = users.add(store, {
-        "email": "admin@processmaker.com", "firstname": "Admin", "lastname": "User",
+        "email": ADMIN_EMAIL, "firstname": "Admin", "lastname": "User",
         "username": settings.admin_username, "status": "ACTIVE", "is_administrator": 1,
         "password_changed_at": db_timestamp(),
     }, password, settings.bcrypt_cost)

@@ -79,8 +79,10 @@ def test_list_hides_system_categories_filters_and_counts(clean_sandbox: SandboxP
     body = clean_sandbox.api("GET", "/process_categories?include=processesCount").json()
     assert [(c["name"], c["processes_count"]) for c in body["data"]] == [("Alpha", 0), ("Zeta", 0)]
     assert clean_sandbox.api("GET", f"/process_categories/{system_id}").json()["is_system"] == 1
-    assert [c["name"] for c in clean_sandbox.api("GET", "/process_categories?status=inact").json()["data"]] == [
+    # status is where('status', 'like', $status): the whole value, any case (ProcessCategoriesTest::testFilteringStatus)
+    assert [c["name"] for c in clean_sandbox.api("GET", "/process_categories?status=inactive").json()["data"]] == [
         "Alpha"]
+    assert clean_sandbox.api("GET", "/process_categories?status=inact").json()["data"] == []
     assert [c["name"] for c in clean_sandbox.api("GET", "/process_categories?filter=zet").json()["data"]] == ["Zeta"]
 
 
@@ -92,3 +94,34 @@ def test_each_kind_has_its_own_permissions(clean_sandbox: SandboxProcess, path: 
     assert (response.status_code, response.json()) == (403, UNAUTHORIZED)
     other = next(p for p, k in KINDS if k != kind)
     assert clean_sandbox.api("GET", f"/{other}", token=token).status_code == 403
+
+
+@pytest.mark.parametrize(("path", "kind"), KINDS)
+def test_status_filter_is_an_exact_like(clean_sandbox: SandboxProcess, path: str, kind: str) -> None:
+    """``where('status', 'like', $status)``: no wildcards (INACTIVE is not ACTIVE), case ignored."""
+    for name, status in (("One", "ACTIVE"), ("Two", "INACTIVE")):
+        assert clean_sandbox.api("POST", f"/{path}", json={"name": name, "status": status}).status_code == 201
+    names = [row["name"] for row in clean_sandbox.api("GET", f"/{path}?status=active").json()["data"]]
+    assert names == ["One"]
+
+
+@pytest.mark.parametrize(("path", "kind"), KINDS)
+def test_the_filter_finds_assets_by_any_of_their_categories(clean_sandbox: SandboxProcess, path: str,
+                                                              kind: str) -> None:
+    """``filter`` matches the name of every category an asset sits in, not only the first one."""
+    first, second = (
+        clean_sandbox.api("POST", f"/{path}", json={"name": name, "status": "ACTIVE"}).json()["id"]
+        for name in ("Primary Alpha", "Secondary Zeta")
+    )
+    body = {"description": "d", f"{kind}_category_id": f"{first},{second}"}
+    if kind == "process":
+        body["name"] = "Two categories"
+    elif kind == "screen":
+        body.update(title="Two categories", type="FORM")
+    else:
+        body.update(title="Two categories", language="php", run_as_user_id=clean_sandbox.credentials["admin"]["id"])
+    assets = {"process": "processes", "screen": "screens", "script": "scripts"}[kind]
+    assert clean_sandbox.api("POST", f"/{assets}", json=body).status_code == 201
+    for needle in ("Primary Alpha", "Secondary Zeta"):
+        found = clean_sandbox.api("GET", f"/{assets}", params={"filter": needle}).json()["data"]
+        assert [row.get("name", row.get("title")) for row in found] == ["Two categories"], needle

@@ -24,12 +24,18 @@ def read_body(ctx: Context, keep_raw: Iterable[str] = ()) -> dict[str, Any]:
 
 
 def query_value(ctx: Context, name: str) -> str | None:
-    """``$request->input(name)``: absent -> None, empty -> None (ConvertEmptyStringsToNull)."""
-    value = ctx.request.args.get(name)
+    """``$request->input(name)`` (query string or JSON body): absent -> None, empty -> None
+    (TrimStrings, ConvertEmptyStringsToNull)."""
+    value = ctx.input_text(name)
     if value is None:
         return None
     value = value.strip()
     return value or None
+
+
+def has_input(ctx: Context, name: str) -> bool:
+    """``$request->has(name)``."""
+    return name in ctx.inputs()
 
 
 def includes(ctx: Context) -> list[str]:

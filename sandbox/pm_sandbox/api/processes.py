@@ -18,7 +18,7 @@ ITEM = "/api/1.0/processes/{process}"
 
 
 def _resource(ctx: Context, row: Row, status: int = 200) -> Response:
-    return json_response(processes.serialize(ctx.store, row, includes(ctx)), status)
+    return json_response(processes.serialize(ctx.store, row, includes(ctx), ctx.user), status)
 
 
 def _user_id(ctx: Context) -> int | None:
@@ -31,8 +31,13 @@ def index(ctx: Context) -> Response:
     query = processes.query(query_value(ctx, "status"), query_value(ctx, "filter"), query_value(ctx, "category"),
                             query_value(ctx, "cat_status"))
     chosen = includes(ctx)
-    return listing(ctx, query, lambda row: processes.serialize(ctx.store, row, chosen), processes.SORTABLE, "name",
-                   "asc")
+
+    def serialize(row: Row) -> Row:
+        data = processes.serialize(ctx.store, row, chosen, ctx.user)
+        data["bookmark_id"] = 0  # Bookmark::getBookmarked: bookmarks are not served, nothing is bookmarked
+        return data
+
+    return listing(ctx, query, serialize, processes.SORTABLE, "name", "asc")
 
 
 @router.route("GET", ITEM)

@@ -16,7 +16,13 @@ router = Router()
 def index(ctx: Context) -> Response:
     types = [part.strip() for part in (query_value(ctx, "type") or "").split(",") if part.strip()]
     query = screens.query(query_value(ctx, "filter"), types, query_value(ctx, "key"))
-    return listing(ctx, query, lambda row: screens.MODEL.serialize(ctx.store, row), screens.SORTABLE, "title")
+    # exclude: columns left out of the select (``config``, the bulky one, is what the designer lists drop)
+    excluded = {part.strip() for part in (query_value(ctx, "exclude") or "").split(",") if part.strip()}
+
+    def serialize(row: dict) -> dict:
+        return {key: value for key, value in screens.MODEL.serialize(ctx.store, row).items() if key not in excluded}
+
+    return listing(ctx, query, serialize, screens.SORTABLE, "title")
 
 
 assets.register(router, screens.MODEL, "screens", "screen", keep_raw=("content",), delete=screens.delete)

@@ -8,7 +8,7 @@ from ..errors import Forbidden
 from ..http import Context, Router, empty_response, json_response
 from ..models import permissions, users
 from ..models.base import Row
-from .common import bound, can, listing, query_value, read_body
+from .common import bound, can, has_input, listing, query_value, read_body
 
 router = Router()
 NOT_AUTHORIZED = "Not authorized to update this user."
@@ -24,13 +24,13 @@ def index(ctx: Context) -> Response:
     if exclude:
         ids = exclude.split(",")
         query.also(f"CAST(id AS TEXT) NOT IN ({', '.join('?' * len(ids))})", *(part.strip() for part in ids))
-    if "status" in ctx.request.args:
+    if has_input(ctx, "status"):
         status = query_value(ctx, "status")
         if status is None:
             query.also("status IS NULL")
         else:
             query.also("status = ?", status)
-    if "mention_username" in ctx.request.args:
+    if has_input(ctx, "mention_username"):
         query.also("username LIKE ?", f"{query_value(ctx, 'mention_username') or ''}%")
     return listing(ctx, query, users.serialize, users.SORTABLE, "username")
 
@@ -71,8 +71,18 @@ def update(ctx: Context, target: Row) -> Response:
     if not permissions.is_self_or_holds(ctx.store, ctx.user, target, "edit-users"):
         raise Forbidden(NOT_AUTHORIZED)
     admin = permissions.is_admin(acting)
-    users.update(ctx.store, target, acting, body, ctx.settings.bcrypt_cost, acting_is_admin=admin)
+    users.update(ctx.store, target, acting, body, ctx.settings.bcrypt_cost, acting_is_admin=admin,
+                 base_url=ctx.base_url())
     return empty_response(204)
+
+
+@router.route("GET", "/storage/profile/{media}/{file:str}", auth="none")
+def avatar_file(ctx: Context) -> Response:
+    """The public ``storage`` disk: a user's avatar (``/storage/profile/{media id}/img.png``)."""
+    row = users.media_file(ctx.store, ctx.params["media"], ctx.params["file"])
+    if row is None:
+        return Response(b"Not Found", status=404, content_type="text/plain")
+    return Response(bytes(row["content"]), status=200, content_type=row["mime_type"])
 
 
 @router.route("DELETE", ITEM)

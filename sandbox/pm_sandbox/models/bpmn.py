@@ -56,13 +56,100 @@ def parse(text: Any) -> ET.Element:
     return root
 
 
+BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
+DI_NS = "http://www.omg.org/spec/DD/20100524/DI"
+MULTIPLE_DIAGRAMS = "Multiple diagrams are not supported"
+
+# Every element BPMN 2.0's semantic schema (Semantic.xsd) declares, by local name.
+_SEMANTIC_ELEMENTS = """
+definitions import extension documentation extensionElements process laneSet lane childLaneSet flowNodeRef
+startEvent endEvent intermediateCatchEvent intermediateThrowEvent boundaryEvent implicitThrowEvent
+task userTask manualTask scriptTask serviceTask sendTask receiveTask businessRuleTask callActivity subProcess
+adHocSubProcess transaction callChoreography subChoreography choreographyTask exclusiveGateway
+inclusiveGateway parallelGateway complexGateway eventBasedGateway sequenceFlow messageFlow association
+dataObject dataObjectReference dataStore dataStoreReference dataInput dataOutput dataInputAssociation
+dataOutputAssociation dataState ioSpecification inputSet outputSet dataInputRefs dataOutputRefs
+optionalInputRefs optionalOutputRefs whileExecutingInputRefs whileExecutingOutputRefs inputSetRefs
+outputSetRefs ioBinding property textAnnotation text group category categoryValue collaboration
+participant participantMultiplicity participantAssociation participantRef messageFlowRef
+messageFlowAssociation conversation subConversation callConversation conversationLink conversationNode
+conversationAssociation correlationKey correlationProperty correlationPropertyRef
+correlationPropertyRetrievalExpression correlationPropertyBinding correlationSubscription messagePath
+dataPath message signal error escalation interface operation inMessageRef outMessageRef errorRef
+endPoint itemDefinition resource resourceParameter resourceParameterBinding resourceRole
+resourceAssignmentExpression resourceRef performer humanPerformer potentialOwner globalTask
+globalUserTask globalManualTask globalScriptTask globalBusinessRuleTask globalConversation
+globalChoreographyTask choreography partnerEntity partnerRole eventDefinition eventDefinitionRef
+messageEventDefinition timerEventDefinition conditionalEventDefinition signalEventDefinition
+errorEventDefinition escalationEventDefinition compensateEventDefinition cancelEventDefinition
+linkEventDefinition terminateEventDefinition timeDate timeCycle timeDuration condition
+conditionExpression completionCondition activationCondition loopCondition loopCardinality
+standardLoopCharacteristics multiInstanceLoopCharacteristics complexBehaviorDefinition
+inputDataItem outputDataItem loopDataInputRef loopDataOutputRef oneBehaviorEventRef
+noneBehaviorEventRef script incoming outgoing source target sourceRef targetRef supportedInterfaceRef
+transformation assignment from to expression formalExpression rendering relationship auditing
+monitoring lanes flowElement artifact rootElement baseElement
+"""
+BPMN_ELEMENTS = frozenset(_SEMANTIC_ELEMENTS.split())
+
+# Attributes Semantic.xsd marks use="required", per element.
+REQUIRED_ATTRIBUTES = {
+    "definitions": ("targetNamespace",),
+    "sequenceFlow": ("sourceRef", "targetRef"),
+    "messageFlow": ("sourceRef", "targetRef"),
+    "association": ("sourceRef", "targetRef"),
+}
+_ID_NAMESPACES = (BPMN_NS, BPMNDI_NS, DC_NS, DI_NS)
+_NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
+
+
+def _schema_errors(root: ET.Element) -> list[str]:
+    """The BPMN 2.0 schema checks a ``DOMDocument::schemaValidate()`` reports most often: elements BPMN
+    does not declare, required attributes that are missing, ids that are not unique ``xs:ID`` values."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for element in root.iter():
+        namespace, _, local = element.tag[1:].partition("}") if element.tag.startswith("{") else ("", "", element.tag)
+        if namespace == BPMN_NS:
+            if local not in BPMN_ELEMENTS:
+                problems.append(f"Element '{element.tag}': This element is not expected.")
+                continue
+            for attribute in REQUIRED_ATTRIBUTES.get(local, ()):
+                if attribute not in element.attrib:
+                    problems.append(f"Element '{element.tag}': The attribute '{attribute}' is required but missing.")
+        identifier = element.get("id")
+        if namespace in _ID_NAMESPACES and identifier is not None:
+            if not _NCNAME.match(identifier):
+                problems.append(f"Element '{element.tag}', attribute 'id': '{identifier}' is not a valid value of "
+                                "the atomic type 'xs:ID'.")
+            elif identifier in seen:
+                problems.append(f"Element '{element.tag}', attribute 'id': Duplicate key-sequence ['{identifier}'].")
+            seen.add(identifier)
+    return problems
+
+
 def errors(text: Any) -> list[str]:
-    """What ProcessController::validateBpmn reports; empty when the definition loads."""
+    """What ProcessController::validateBpmn reports (empty when the definition is fine): the load error
+    alone, else the schema problems and, for more than one BPMNDiagram, "Multiple diagrams are not
+    supported"."""
     try:
-        parse(text)
+        root = parse(text)
     except ValueError as error:
         return [str(error)]
-    return []
+    problems = _schema_errors(root)
+    if len(root.findall(f".//{{{BPMNDI_NS}}}BPMNDiagram")) > 1:
+        problems.append(MULTIPLE_DIAGRAMS)
+    return problems
+
+
+def loads(text: Any) -> bool:
+    """The definition is XML with a BPMN ``definitions`` root (it can be saved, with warnings or not)."""
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True
 
 
 def start_events(text: str) -> list[dict[str, Any]]:
@@ -77,7 +164,7 @@ def start_events(text: str) -> list[dict[str, Any]]:
             definitions = [
                 {"$type": _local(child.tag)} for child in event if _local(child.tag).endswith("EventDefinition")
             ]
-            events.append({
+            found = {
                 "id": event.get("id"),
                 "name": event.get("name", ""),
                 "eventDefinitions": definitions,
@@ -85,7 +172,13 @@ def start_events(text: str) -> list[dict[str, Any]]:
                 "ownerProcessName": process.get("name", ""),
                 "allowInterstitial": event.get(f"{{{PM_NS}}}allowInterstitial") == "true",
                 "config": event.get(f"{{{PM_NS}}}config"),
-            })
+            }
+            # Who may start it (Process::getStartEvents filters on these attributes).
+            for attribute in ("assignment", "assignedUsers", "assignedGroups"):
+                value = event.get(f"{{{PM_NS}}}{attribute}")
+                if value is not None:
+                    found[attribute] = value
+            events.append(found)
     return events
 
 

@@ -80,8 +80,8 @@ def serialize(row: Row) -> Row:
 def query(kind: Kind, filter_text: str | None, status: str | None) -> Query:
     listing = Query("categories", ["kind = ?", "is_system = 0"], [kind.assets.kind])
     listing.matching(filter_text, "name", "status")
-    if status:
-        listing.also("status LIKE ?", f"%{status}%")
+    if status:  # where('status', 'like', $status): no wildcards added, MySQL's collation ignores case
+        listing.also("status LIKE ?", status)
     return listing
 
 
@@ -177,6 +177,17 @@ def count_assets(store: Store, asset: AssetKind, category_id: int) -> int:
     return int(store.scalar(sql, (category_id, asset.model, category_id)) or 0)
 
 
+def name_matches(asset: AssetKind, alias: str) -> str:
+    """SQL true when any category the asset (``alias``) sits in, by its column or by an assignment, has a
+    name LIKE the first parameter; the second parameter is ``asset.model`` (``whereHas('categories')``:
+    not only the first category)."""
+    return (
+        f"EXISTS (SELECT 1 FROM categories cat WHERE cat.name LIKE ? AND (cat.id = {alias}.{asset.category_column}"
+        " OR cat.id IN (SELECT ca.category_id FROM category_assignments ca"
+        f" WHERE ca.assignable_type = ? AND ca.assignable_id = {alias}.id)))"
+    )
+
+
 def exists(store: Store, kind: str, raw_id: str) -> bool:
     return bool(store.scalar("SELECT 1 FROM categories WHERE id = ? AND kind = ?", (raw_id, kind)))
 
@@ -205,12 +216,16 @@ def require_category(body: dict[str, Any], attribute: str, creating: bool) -> No
 
 @dataclass
 class CategoryExists:
-    """``exists:process_categories,id`` (categories of one kind share the sandbox's table)."""
+    """``exists:process_categories,id`` as processes apply it through HasCategories: one id or a
+    comma-separated list, every id an existing category of this kind (null is no category: invalid)."""
 
     kind: str
 
     def __call__(self, validator: Validator, attribute: str, value: Any) -> list[str]:
         assert validator.store is not None
-        if isinstance(value, (list, dict, bool)) or not exists(validator.store, self.kind, str(value)):
+        if value is None or isinstance(value, (list, dict, bool)):
+            return [validator.message("exists", attribute)]
+        parts = split_ids(value)
+        if not parts or not all(part and exists(validator.store, self.kind, part) for part in parts):
             return [validator.message("exists", attribute)]
         return []

@@ -1,7 +1,11 @@
 """Processes (ProcessController, the Process model): create, update, archive, restore, the BPMN.
 
 Quirks kept from ProcessMaker: update drops the ``name`` rule when no name is sent; delete archives;
-BPMN that does not load fails a create (422) but is only recorded in ``warnings`` on update.
+BPMN that does not load or breaks the schema checks of ``bpmn.errors`` (unknown BPMN elements, missing
+required attributes, bad or repeated ids, more than one diagram) fails a create (422) but is only
+recorded in ``warnings`` on update. The resource shows ``projects`` as the text ``"[]"`` (no projects
+package) and the list adds ``bookmark_id`` (0: bookmarks are not served). ``?include=events`` gives an
+administrator every start event and anyone else the ones assigned to them.
 """
 
 from __future__ import annotations
@@ -78,10 +82,14 @@ def manager_id(row: Row) -> Any:
     return properties.get("manager_id") if isinstance(properties, dict) else None
 
 
-def serialize(store: Store, row: Row, include: list[str] | None = None) -> Row:
-    """The Process resource: the model's attributes (minus bpmn, svg) plus its appends and extras."""
+def serialize(store: Store, row: Row, include: list[str] | None = None, viewer: Row | None = None) -> Row:
+    """The Process resource: the model's attributes (minus bpmn, svg) plus its appends and extras.
+
+    ``projects`` is the JSON text ``"[]"``, as a ProcessMaker without the projects package shows it;
+    ``events`` holds the start events ``viewer`` may start (all of them for an administrator)."""
     events = base.json_or_none(row["start_events"]) or []
     data = MODEL.serialize(store, row, {"has_timer_start_events": bpmn.has_timer_start_events(events)})
+    data["projects"] = "[]"
     data["notifications"] = notifications(row["notification_settings"])
     data["task_notifications"] = {}
     include = include or []
@@ -92,11 +100,52 @@ def serialize(store: Store, row: Row, include: list[str] | None = None) -> Row:
         category = store.one("SELECT * FROM categories WHERE id = ?", (row["process_category_id"],))
         data["category"] = categories.serialize(category) if category else []
     if "events" in include:
-        data["events"] = events
+        data["events"] = startable_events(store, row, events, viewer)
     if "svg" in include:
         data["svg"] = row["svg"]
     data["manager_id"] = manager_id(row)
     return data
+
+
+def startable_events(store: Store, row: Row, events: list[Row], viewer: Row | None) -> list[Row]:
+    """Process::getStartEvents(true): an administrator gets every start event, anyone else those assigned
+    to them: by user id (``assignment="user"``), through a group they belong to, directly or nested
+    (``"group"``), or as the process manager (``"process_manager"``)."""
+    if viewer is not None and viewer.get("is_administrator"):
+        return events
+    if viewer is None:
+        return []
+    startable = []
+    for event in events:
+        assignment = event.get("assignment")
+        if assignment == "user":
+            allowed = str(viewer["id"]) in [part.strip() for part in str(event.get("assignedUsers", "")).split(",")]
+        elif assignment == "group":
+            allowed = any(
+                part.strip().isdigit() and _belongs_to_group(store, viewer["id"], int(part))
+                for part in str(event.get("assignedGroups", "")).split(",")
+            )
+        elif assignment == "process_manager":
+            allowed = manager_id(row) == viewer["id"]
+        else:
+            allowed = False
+        if allowed:
+            startable.append(event)
+    return startable
+
+
+_IN_GROUP = """
+WITH RECURSIVE inside(id) AS (
+    SELECT ? UNION SELECT gm.member_id FROM group_members gm JOIN inside ON gm.group_id = inside.id
+    WHERE gm.member_type = ?
+)
+SELECT 1 FROM group_members WHERE member_type = ? AND member_id = ? AND group_id IN (SELECT id FROM inside) LIMIT 1
+"""
+
+
+def _belongs_to_group(store: Store, user_id: int, group_id: int) -> bool:
+    """Process::doesUserBelongsGroup: the user is in the group or in a group nested in it."""
+    return store.scalar(_IN_GROUP, (group_id, base.GROUP_CLASS, base.USER_CLASS, user_id)) is not None
 
 
 def bpmn_columns(definition: str) -> Row:
@@ -158,18 +207,26 @@ def update(store: Store, process: Row, body: dict[str, Any], user_id: int | None
     columns["warnings"] = None
     if "bpmn" in body and body["bpmn"] is not None:
         problems = bpmn.errors(body["bpmn"])
-        if problems:  # schema problems are kept as warnings, the definition is saved anyway
-            warnings = [{"title": "Schema Validation", "text": text} for text in problems]
-            columns["warnings"] = base.stored("json", warnings)
-            columns["bpmn"] = body["bpmn"]
-        else:
+        if bpmn.loads(body["bpmn"]):
             columns.update(bpmn_columns(body["bpmn"]))
+        else:
+            columns["bpmn"] = body["bpmn"]
+        if problems:  # schema problems are kept as warnings, the definition is saved anyway
+            warnings = [{"title": "Schema Validation", "text": text.replace("DOMDocument::schemaValidate(): ", "")}
+                        for text in problems]
+            columns["warnings"] = base.stored("json", warnings)
+    if isinstance(body.get("cancel_request"), dict) and "pseudousers" in body["cancel_request"]:
+        # ProcessController::cancelRequestAssignment: the manager may cancel when "manager" is listed
+        pseudo = body["cancel_request"]["pseudousers"]
+        properties = base.json_or_none(columns.get("properties") or process.get("properties"))
+        if not isinstance(properties, dict):
+            properties = {}
+        properties["manager_can_cancel_request"] = isinstance(pseudo, list) and "manager" in pseudo
+        columns["properties"] = base.stored("json", properties)
     changes = MODEL.changes(process, columns, ALL_COLUMNS)
     if changes:
         changes["updated_by"] = user_id
-    category_ids = None
-    if "process_category_id" in body and changes.get("process_category_id") is not None:
-        category_ids = categories.ids_from_input(body["process_category_id"])
+    category_ids = categories.ids_from_input(body["process_category_id"]) if "process_category_id" in body else None
     MODEL.write(store, process, body, checks, changes, category_ids)
     return MODEL.table.get(store, process["id"])
 
@@ -192,10 +249,11 @@ def query(status: str | None, filter_text: str | None, category: str | None, cat
         where, columns="p.*", tie_breaker="p.id",
     )
     if filter_text:
+        like = f"%{filter_text}%"
         listing.also(
             "p.name LIKE ? OR p.description LIKE ? OR p.status = ? OR u.firstname LIKE ? OR u.lastname LIKE ?"
-            " OR c.name LIKE ?",
-            *[f"%{filter_text}%"] * 2, filter_text, *[f"%{filter_text}%"] * 3,
+            f" OR {categories.name_matches(PROCESS, 'p')}",
+            like, like, filter_text, like, like, like, PROCESS.model,
         )
     if category:
         listing.also(

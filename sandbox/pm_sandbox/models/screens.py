@@ -9,7 +9,7 @@ from ..store import Store
 from ..validation import RuleSet, Unique
 from .assets import AssetModel, fillable_values
 from .base import Columns, Query, Row, sortable
-from .categories import SCREEN, CategoryRule
+from .categories import SCREEN, CategoryRule, name_matches
 
 COLUMNS: Columns = {
     "id": "int", "uuid": "text", "screen_category_id": "int", "title": "text", "description": "text",
@@ -53,7 +53,10 @@ def query(filter_text: str | None, types: list[str], key: str | None) -> Query:
     """Screens outside system categories; ``type`` takes a comma-separated list."""
     listing = Query("screens s LEFT JOIN categories c ON c.id = s.screen_category_id",
                     ["c.is_system IS NULL OR c.is_system = 0"], columns="s.*", tie_breaker="s.id")
-    listing.matching(filter_text, "s.title", "s.description", "c.name")
+    if filter_text:
+        like = f"%{filter_text}%"
+        listing.also(f"s.title LIKE ? OR s.description LIKE ? OR {name_matches(SCREEN, 's')}",
+                     like, like, like, SCREEN.model)
     if types:
         listing.also(f"s.type IN ({', '.join('?' * len(types))})", *types)
     if key:

@@ -13,7 +13,7 @@ from ..validation import RuleSet, Unique
 from . import script_executors
 from .assets import AssetModel, fillable_values
 from .base import Columns, Query, Row, sortable
-from .categories import SCRIPT, CategoryRule
+from .categories import SCRIPT, CategoryRule, name_matches
 
 COLUMNS: Columns = {
     "id": "int", "uuid": "text", "key": "text", "title": "text", "description": "text", "language": "text",
@@ -70,4 +70,8 @@ MODEL = AssetModel(SCRIPT, COLUMNS, "title", rules, values)
 def query(filter_text: str | None) -> Query:
     listing = Query("scripts s LEFT JOIN categories c ON c.id = s.script_category_id",
                     ["s.key IS NULL", "c.is_system IS NULL OR c.is_system = 0"], columns="s.*", tie_breaker="s.id")
-    return listing.matching(filter_text, "s.title", "s.description", "s.language", "c.name")
+    if filter_text:
+        like = f"%{filter_text}%"
+        listing.also(f"s.title LIKE ? OR s.description LIKE ? OR s.language LIKE ? OR {name_matches(SCRIPT, 's')}",
+                     like, like, like, like, SCRIPT.model)
+    return listing

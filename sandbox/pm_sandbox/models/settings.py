@@ -200,6 +200,20 @@ def create(store: Store, body: dict[str, Any]) -> None:
         raise duplicate from error
 
 
+def config_of(store: Store, key: str) -> Any:
+    """``Setting::byKey($key)->config``, typed by the setting's format (None when there is no such setting)."""
+    row = store.one("SELECT format, config FROM settings WHERE key = ?", (key,))
+    return None if row is None else typed_config(row["format"], row["config"])
+
+
+def default_timezone(store: Store) -> str:
+    """The zone a new user gets when none is sent: the ``users.timezone`` setting (``{"timezone": ...}``),
+    else ``config('app.timezone')``."""
+    config = config_of(store, "users.timezone")
+    zone = config.get("timezone") if isinstance(config, dict) else None
+    return zone if isinstance(zone, str) and zone.strip() else "America/Los_Angeles"
+
+
 def password_policy(store: Store) -> PasswordPolicy:
     """The password rules as the ``password-policies.*`` settings configure them (PM reads these into config)."""
     rows = store.all("SELECT key, config FROM settings WHERE key LIKE 'password-policies.%'")

@@ -1,11 +1,17 @@
 """Users: ProcessMaker's User model and the rules of UserController.
 
 A deleted user is soft-deleted: it keeps its row (and its username, which stays taken), becomes
-INACTIVE and leaves every group.
+INACTIVE and leaves every group. A new user without a ``timezone`` takes the ``users.timezone`` setting
+(``{"timezone": ...}``) or America/Los_Angeles, and holds ``view-my_requests`` (UserObserver). An
+``avatar`` sent as a ``data:image/...;base64,`` URL is stored as the user's ``profile`` media and shown
+as its public URL; ``false`` clears it, anything else (a URL) is ignored.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from typing import Any
 
 from ..errors import ValidationError
@@ -15,7 +21,7 @@ from ..store import Store, db_timestamp
 from ..validation import RuleSet, Unique, validate
 from . import base
 from .base import USER_CLASS, Query, Row, Table
-from .settings import password_policy
+from .settings import default_timezone, password_policy
 
 ACTIVE = Table("users", scope="deleted_at IS NULL")  # route-model binding skips soft-deleted users
 ANY = Table("users")
@@ -115,11 +121,21 @@ def create(store: Store, body: dict[str, Any], cost: int) -> Row:
     validate(body, rules(store), store=store)
     columns = values(body, _hash(body, cost))
     columns.setdefault("email_task_notification", 1)  # the controller's default: notify by email
-    columns.setdefault("timezone", "America/Los_Angeles")  # setTimezoneAttribute('') -> the default zone
+    columns.setdefault("timezone", default_timezone(store))  # setTimezoneAttribute('') -> the default zone
     columns = base.new_row(columns)
+
+    def write() -> Row:
+        row = ANY.insert(store, columns)
+        # UserObserver::created: every new user may see their own requests.
+        store.execute(
+            "INSERT OR IGNORE INTO assignables (permission_id, assignable_id, assignable_type)"
+            " SELECT id, ?, ? FROM permissions WHERE name = 'view-my_requests'",
+            (row["id"], USER_CLASS),
+        )
+        return row
+
     return base.save(
-        store, lambda: ANY.insert(store, columns),
-        check=lambda: validate(body, rules(store), store=store), unique="username", index="username",
+        store, write, check=lambda: validate(body, rules(store), store=store), unique="username", index="username",
     )
 
 
@@ -134,11 +150,13 @@ def touches_username_or_password(target: Row, body: dict[str, Any]) -> bool:
     return in_array("password", body.values())
 
 
-def update(store: Store, target: Row, acting: Row, body: dict[str, Any], cost: int, *, acting_is_admin: bool) -> None:
+def update(store: Store, target: Row, acting: Row, body: dict[str, Any], cost: int, *, acting_is_admin: bool,
+           base_url: str = "") -> None:
     """UserController::update: the full rule set again, the acting user's password for a new email."""
     validate(body, rules(store, target["id"]), store=store)
     if body.get("email") != target["email"]:
         _check_email_change(acting, body)
+    avatar = _avatar(body.get("avatar")) if "avatar" in body else None
     columns = values(body, _hash(body, cost))
     if acting_is_admin and "is_administrator" in body:
         columns["is_administrator"] = int(bool(body["is_administrator"]))
@@ -146,10 +164,59 @@ def update(store: Store, target: Row, acting: Row, body: dict[str, Any], cost: i
         columns["meta"] = None
     columns = base.touched(columns)
     username_rule = {"username": rules(store, target["id"])["username"]}
-    base.save(
-        store, lambda: ACTIVE.update(store, target["id"], columns),
-        check=lambda: validate(body, username_rule, store=store), unique="username", index="username",
-    )
+
+    def write() -> None:
+        if avatar is not None:
+            columns["avatar"] = _store_avatar(store, target["id"], avatar, base_url)
+        ACTIVE.update(store, target["id"], columns)
+
+    base.save(store, write, check=lambda: validate(body, username_rule, store=store), unique="username",
+              index="username")
+
+
+# ---- avatars (UserController::uploadAvatar, Spatie media "profile") ------------------------------
+
+_DATA_URL = re.compile(r"^data:image/(jpg|jpeg|gif|png|svg);base64,", re.IGNORECASE)
+AVATAR_ERROR = "Error uploading avatar"
+
+
+def _avatar(value: Any) -> tuple[str, bytes] | bool | None:
+    """What an ``avatar`` field asks for: ``(type, bytes)`` to store, False to clear, None to leave (a URL)."""
+    if value is False:
+        return False
+    if not isinstance(value, str):
+        return None
+    match = _DATA_URL.match(value)
+    if match is None:
+        return None
+    try:
+        content = base64.b64decode(value[match.end():], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError({"avatar": ["The avatar is not a valid base64 image."]}, AVATAR_ERROR) from None
+    return match.group(1).lower(), content
+
+
+def _store_avatar(store: Store, user_id: int, avatar: tuple[str, bytes] | bool, base_url: str) -> str | None:
+    """Replace the user's ``profile`` media; the avatar is the public URL of the new file."""
+    store.execute("DELETE FROM media WHERE model_type = ? AND model_id = ? AND collection_name = 'profile'",
+                  (USER_CLASS, user_id))
+    if avatar is False or avatar is True:
+        return None
+    kind, content = avatar
+    now = db_timestamp()
+    file_name = f"img.{kind}"
+    media_id = store.insert("media", {
+        "model_type": USER_CLASS, "model_id": user_id, "collection_name": "profile", "file_name": file_name,
+        "mime_type": "image/svg+xml" if kind == "svg" else f"image/{'jpeg' if kind == 'jpg' else kind}",
+        "content": content, "created_at": now, "updated_at": now,
+    })
+    return f"{base_url}/storage/profile/{media_id}/{file_name}"
+
+
+def media_file(store: Store, media_id: int, file_name: str) -> Row | None:
+    """A stored profile file, as the public ``storage`` disk serves it."""
+    return store.one("SELECT * FROM media WHERE id = ? AND file_name = ? AND collection_name = 'profile'",
+                     (media_id, file_name))
 
 
 def _check_email_change(acting: Row, body: dict[str, Any]) -> None:

@@ -34,6 +34,20 @@ CREATE TABLE IF NOT EXISTS users (
 -- Unique even across soft-deleted rows: ProcessMaker's rule is unique:users,username.
 CREATE UNIQUE INDEX IF NOT EXISTS users_username ON users(username);
 
+-- Spatie media-library files; only users' avatars (collection "profile") are kept.
+CREATE TABLE IF NOT EXISTS media (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model_type TEXT NOT NULL,
+    model_id INTEGER NOT NULL,
+    collection_name TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    mime_type TEXT NOT NULL,
+    content BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS media_model ON media(model_type, model_id);
+
 CREATE TABLE IF NOT EXISTS groups (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     uuid TEXT NOT NULL,
