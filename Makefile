@@ -6,12 +6,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt sandbox/pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-unit test-sandbox test-integration test-faults bench lint-py clean lint docs doc-fragment
+.PHONY: help setup demo test test-deep test-unit test-sandbox test-integration test-faults bench lint-py clean lint docs doc-fragment
 
 help:
 	@echo "make setup            - create $(VENV) with everything the tests and the demo need"
 	@echo "make demo             - start a local pm_sandbox, run playbooks/demo.yml against it, stop it"
-	@echo "make test             - ruff, then every test: unit, sandbox, integration, docs site"
+	@echo "make test             - ruff, then the tests (unit, sandbox, integration, docs site) on every core"
+	@echo "make test-deep        - the long scenarios and the full property runs (CI runs both)"
 	@echo "make test-unit        - only the unit tests (tests/unit)"
 	@echo "make test-sandbox     - only pm_sandbox's own tests (sandbox/tests)"
 	@echo "make test-integration - only the integration tests (tests/integration: real ansible-playbook runs)"
@@ -39,8 +40,17 @@ setup: $(STAMP)
 demo: setup
 	$(PY) tools/demo.py
 
+# Tests run on every core (pytest-xdist; each worker has its own sandboxes) and print the 15 slowest.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist worksteal
+SUITES := tests/unit sandbox/tests tests/integration tests/docs
+
 test: setup lint-py
-	$(PY) -m pytest $(PYTEST_ARGS) tests/unit sandbox/tests tests/integration tests/docs
+	$(PY) -m pytest $(XDIST) -m "not deep" $(PYTEST_ARGS) $(SUITES)
+
+# The long scenarios (molecule, TLS, many hosts...) and every property test in full; CI runs it too.
+test-deep: setup
+	PM_TEST_DEEP=1 $(PY) -m pytest $(XDIST) -m "deep or property" $(PYTEST_ARGS) $(SUITES)
 
 test-unit: setup
 	$(PY) -m pytest $(PYTEST_ARGS) tests/unit

@@ -10,6 +10,7 @@ from . import (
     permissions,
     processes,
     screens,
+    script_executors,
     scripts,
     settings,
     tokens,
@@ -21,7 +22,7 @@ router = Router()
 # segments first anyway, so /users/restore never reaches /users/{user}.
 for _module in (
     users, tokens, groups, group_members, environment_variables, categories, settings, permissions, screens, scripts,
-    processes, export_import,
+    script_executors, processes, export_import,
 ):
     router.include(_module.router)
 

@@ -272,3 +272,34 @@ CREATE TABLE IF NOT EXISTS web_sessions (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+
+-- Script executors (the Docker images scripts run in). ProcessMaker's columns; is_system hides one from
+-- the list.
+CREATE TABLE IF NOT EXISTS script_executors (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT,
+    language TEXT NOT NULL DEFAULT 'PHP',
+    config TEXT,
+    is_system INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+-- The sandbox's stand-in for ProcessMaker's BuildScriptExecutor job and the image build it runs: times
+-- are Unix seconds, the state is read off the clock (models/script_executors.py).
+CREATE TABLE IF NOT EXISTS script_executor_builds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    script_executor_id INTEGER NOT NULL,
+    user_id INTEGER,
+    dockerfile TEXT NOT NULL,
+    exit_code INTEGER NOT NULL DEFAULT 0,
+    pid INTEGER NOT NULL,
+    pid_file TEXT NOT NULL,
+    queued_at REAL NOT NULL,
+    starts_at REAL NOT NULL,
+    ends_at REAL NOT NULL,
+    canceled_at REAL
+);
+CREATE INDEX IF NOT EXISTS script_executor_builds_executor ON script_executor_builds(script_executor_id);
