@@ -23,6 +23,7 @@ from .store import Store, db_timestamp
 
 # Tables emptied by a reset; users, oauth_clients are trimmed back to their seeded rows instead.
 RESET_TABLES = [
+    "process_request_tokens", "process_requests", "process_versions", "processables",
     "category_assignments", "processes", "screens", "scripts", "script_executor_builds", "script_executors",
     "group_members", "groups", "environment_variables", "categories", "settings", "assignables",
     "permissions", "oauth_access_tokens", "oauth_refresh_tokens", "oauth_auth_codes", "web_sessions",
@@ -61,7 +62,7 @@ def reset_store(store: Store, settings: Settings) -> None:
         store.execute(
             "DELETE FROM sqlite_sequence WHERE name IN ('groups','group_members','environment_variables',"
             "'categories','settings','permissions','processes','screens','scripts','script_executors',"
-            "'script_executor_builds')"
+            "'script_executor_builds','process_requests','process_request_tokens','process_versions')"
         )
         store.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'users'", (seeded["anon_user_id"],))
         users.ANY.update(
