@@ -80,6 +80,8 @@ class WebSession:
         if self.csrf:
             form["_token"] = self.csrf
         answer = self.transport.send("POST", url, data=form, headers={"Accept": "text/html"}, safe_to_retry=True)
+        # Laravel redirects a successful login away (home, or the page that asked for it) and a refused one
+        # back to /login (or shows the form again)
         location = answer.headers.get("Location") or ""
         if answer.status not in (301, 302, 303) or urlsplit(location).path.rstrip("/").endswith("/login"):
             raise ProcessMakerError(
