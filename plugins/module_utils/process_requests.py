@@ -6,11 +6,12 @@
     process = find_process(client, "Change approval")            # by id or by name
     event = start_event(client, process, None)                    # the only none start event
     request = start(client, process["id"], event, {"change": "CHG-1"})
-    state = watch(client, request["id"], until, timeout=300, poll_interval=2)   # one GET per poll
+    Watch(client, timeout=300, poll_interval=2).until(request["id"], Until(status="COMPLETED"))  # one GET a poll
 
 ProcessMaker starts a request with ``POST /process_events/{process}?event={start event}`` (the body is
-the request's data, 201 with the request), reads one with ``GET /requests/{id}?include=data,activeTasks``
-and cancels one with ``PUT /requests/{id}`` ``{status: CANCELED}``; a task is completed with
+the request's data, 201 with the request), reads one with ``GET /requests/{id}?include=data`` and its open
+tasks with ``GET /tasks?process_request_id={id}&status=ACTIVE``, and cancels one with ``PUT /requests/{id}``
+``{status: CANCELED}``; a task is completed with
 ``PUT /tasks/{id}`` ``{status: COMPLETED, data}`` by its assignee (or an administrator), which merges the
 data into the request's and moves the request on.
 """
@@ -82,20 +83,20 @@ def start(client: Any, process_id: Any, event: str, data: Mapping | None) -> dic
 
 
 def read(client: Any, request_id: Any) -> dict:
-    """The request with its data and open tasks: one GET."""
-    return client.get(f"requests/{request_id}", query={"include": "data,activeTasks"}).json
+    """The request with its data: one GET."""
+    return client.get(f"requests/{request_id}", query={"include": "data"}).json
+
+
+def active_tasks(client: Any, request_id: Any) -> list:
+    """The request's open tasks, as the module returns them: one GET (a page of 100, more than a request has)."""
+    tasks = client.get("tasks", query={"process_request_id": request_id, "status": "ACTIVE", "per_page": 100}).data
+    return [{key: task.get(key) for key in ("id", "element_id", "element_name", "element_type", "status", "user_id",
+                                             "due_at")}
+            for task in tasks or [] if isinstance(task, Mapping)]
 
 
 def cancel(client: Any, request_id: Any) -> None:
     client.put(f"requests/{request_id}", json={"status": "CANCELED"}, expected_status=(200, 204))
-
-
-def open_tasks(request: Mapping) -> list:
-    """The request's open tasks, as the module returns them."""
-    tasks = request.get("active_tasks") or request.get("activeTasks") or []
-    return [{key: task.get(key) for key in ("id", "element_id", "element_name", "element_type", "status", "user_id",
-                                             "due_at")}
-            for task in tasks if isinstance(task, Mapping)]
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,10 @@ class Until:
     status: str | None = None
     task: str | None = None
 
-    def reached(self, request: Mapping) -> bool:
-        if self.task is not None and any(self.task in (t.get("element_id"), t.get("element_name"))
-                                         for t in open_tasks(request)):
-            return True
+    def has_task(self, tasks: list) -> bool:
+        return self.task is not None and any(self.task in (t.get("element_id"), t.get("element_name")) for t in tasks)
+
+    def has_status(self, request: Mapping) -> bool:
         return self.status is not None and request.get("status") == self.status
 
     def describe(self) -> str:
@@ -122,7 +123,9 @@ class Until:
 
 @dataclass
 class Watch:
-    """A bounded wait: at most one GET per ``poll_interval``, none after ``timeout``."""
+    """A bounded wait: exactly one GET per poll, at most one poll per ``poll_interval``, none past
+    ``timeout``. Waiting for a task it reads the open tasks; waiting for a status, or when no task is
+    open (the request may have ended), it reads the request."""
 
     client: Any
     timeout: float
@@ -131,31 +134,39 @@ class Watch:
     clock: Callable[[], float] = time.monotonic
     polls: int = field(default=0)
 
-    def until(self, request_id: Any, until: Until) -> dict:
+    def until(self, request_id: Any, until: Until) -> None:
         deadline = self.clock() + self.timeout
+        status, tasks = None, None
         while True:
             started = self.clock()
-            request = read(self.client, request_id)
             self.polls += 1
-            if until.reached(request):
-                return request
-            if request.get("status") in DONE_STATUSES:  # it will not change any more
-                raise ProcessMakerError(self._stuck(request_id, request, until, "it ended"), code="request_ended")
+            if until.task is not None and tasks != []:
+                tasks = active_tasks(self.client, request_id)
+                if until.has_task(tasks):
+                    return
+            else:
+                request = read(self.client, request_id)
+                status, tasks = request.get("status"), None
+                if until.has_status(request):
+                    return
+                if status in DONE_STATUSES:  # it will not change any more
+                    raise ProcessMakerError(self._stuck(request_id, status, [], until, "it ended"),
+                                            code="request_ended")
             wait = max(0.0, self.poll_interval - (self.clock() - started))
             if self.clock() + wait > deadline:
-                raise ProcessMakerError(self._stuck(request_id, request, until, f"wait_timeout={self.timeout:g}s reached"),
-                                        code="timed_out", hint="Raise wait_timeout, or complete the open tasks")
+                raise ProcessMakerError(
+                    self._stuck(request_id, status, tasks, until, f"wait_timeout={self.timeout:g}s reached"),
+                    code="timed_out", hint="Raise wait_timeout, or complete the open tasks")
             self.sleep(wait)
 
     @staticmethod
-    def _stuck(request_id: Any, request: Mapping, until: Until, why: str) -> str:
-        tasks = open_tasks(request)
-        names = ", ".join(repr(t.get("element_name") or t.get("element_id")) for t in tasks) or "none"
-        return (f"request {request_id} did not reach {until.describe()} ({why}): it is {request.get('status')},"
+    def _stuck(request_id: Any, status: Any, tasks: list | None, until: Until, why: str) -> str:
+        names = ", ".join(repr(t.get("element_name") or t.get("element_id")) for t in tasks or []) or "none"
+        return (f"request {request_id} did not reach {until.describe()} ({why}): it is {status or 'ACTIVE'},"
                 f" open tasks: {names}")
 
 
-def request_result(request: Mapping) -> dict:
+def request_result(request: Mapping, tasks: list) -> dict:
     """What pm_request returns about a request."""
     return {"request_id": request.get("id"), "status": request.get("status"), "data": request.get("data") or {},
-            "tasks": open_tasks(request), "process_id": request.get("process_id")}
+            "tasks": tasks, "process_id": request.get("process_id")}

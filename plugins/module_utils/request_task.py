@@ -40,19 +40,19 @@ def run_request(module: Any) -> None:
     until = pr.Until(status=wait_for.get("status"), task=wait_for.get("task"))
     if params["state"] == "completed" and not (until.status or until.task):
         until = pr.Until(status="COMPLETED")
+    waits = bool(until.status or until.task)
     client = module.client()
     watch = pr.Watch(client, timeout=params["wait_timeout"], poll_interval=params["poll_interval"])
     result: dict = {"changed": False, "polls": 0}
     try:
         if params["request_id"]:
-            request = pr.read(client, params["request_id"])
+            request_id = params["request_id"]
             if params["state"] == "canceled":
-                result["changed"] = request.get("status") != "CANCELED"
+                result["changed"] = pr.read(client, request_id).get("status") != "CANCELED"
                 if result["changed"] and not module.check_mode:
-                    pr.cancel(client, request["id"])
-                    request = pr.read(client, request["id"])
-            elif not module.check_mode and not until.reached(request):
-                request = watch.until(request["id"], until)
+                    pr.cancel(client, request_id)
+            elif waits and not module.check_mode:
+                watch.until(request_id, until)
         else:
             process = pr.find_process(client, params["process"])
             result["event"] = event = pr.start_event(client, process, params["event"])
@@ -60,15 +60,16 @@ def run_request(module: Any) -> None:
             if module.check_mode:
                 result["process_id"] = process.get("id")
                 module.exit_json(**result)
-            request = pr.start(client, process["id"], event, params["data"])
-            if (until.status or until.task) and not until.reached(request):
-                request = watch.until(request["id"], until)
+            request_id = pr.start(client, process["id"], event, params["data"])["id"]
+            if waits:
+                watch.until(request_id, until)
+        result.update(pr.request_result(pr.read(client, request_id), pr.active_tasks(client, request_id)))
     except ProcessMakerError as error:
         result["polls"] = watch.polls
         module.fail_from_error(error, **result)
     finally:
         client.close()
-    result.update(pr.request_result(request), polls=watch.polls)
+    result["polls"] = watch.polls
     module.exit_json(**result)
 
 
