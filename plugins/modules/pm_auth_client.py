@@ -104,8 +104,9 @@ EXAMPLES = r"""
       register: ci_client
       no_log: true
 
-    - name: A token with it
+    - name: A token with it (the password grant, with the login of module_defaults)
       processmaker.core.pm_token:
+        grant_type: password
         client_id: "{{ ci_client.client_id }}"
         client_secret: "{{ ci_client.client_secret }}"
       register: login
