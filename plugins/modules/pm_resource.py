@@ -38,6 +38,20 @@ description:
   - "V(settings): C(key); C(config), typed by the setting's format (a boolean, a number or text, a list or a
     mapping). Settings are only updated: ProcessMaker defines them, so they are neither created nor deleted
     and O(purge) does not apply."
+  - "V(permissions): C(user) (a username) or C(group) (a group name); C(permissions), the whole list of permission
+    names (C(PUT /permissions) replaces the set, so V([]) removes them all); C(is_administrator) (users only);
+    C(force) (grant again even when nothing seems to differ). ProcessMaker's API shows a group's permissions
+    (C(GET /groups?include=permissions)) but never a user's: for a user the kind records a fingerprint of the set
+    it granted in the user's C(meta) (key C(processmaker_core_permissions)) and grants again only when the declared
+    set differs from it, so a change made in the web UI is not seen (use C(force)). The users and groups must
+    exist (create them in an earlier entry of the same task: this kind is applied after them). Granting needs
+    an administrator (or C(edit-users) for users)."
+  - "V(script_executors): C(title); C(language) (required to create one: V(php), V(javascript), V(python),
+    V(csharp), V(java), ...), C(description), C(config) (Dockerfile lines added to the language's image). A create
+    or an update starts an image build on the server; the task waits for the builds it started, up to
+    O(settle_timeout), where the server shows their state (ProcessMaker reports builds only over its websocket:
+    then the task warns and does not wait), and fails naming a build that failed. Only administrators manage
+    executors; ProcessMaker refuses to delete one that scripts use."
 requirements:
   - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
 author:
@@ -66,7 +80,7 @@ options:
       - The kind of object O(items) lists. Give O(kind) (with O(items)), O(resources) or O(config).
     type: str
     choices: [users, groups, group_members, environment_variables, process_categories, screen_categories,
-              script_categories, settings]
+              script_categories, settings, permissions, script_executors]
   items:
     description:
       - The objects, as mappings of the kind's fields (see the description for each kind's fields).
@@ -93,7 +107,7 @@ options:
         type: str
         required: true
         choices: [users, groups, group_members, environment_variables, process_categories, screen_categories,
-                  script_categories, settings]
+                  script_categories, settings, permissions, script_executors]
       items:
         description: The objects of this kind, as for O(items).
         type: list
@@ -158,6 +172,12 @@ options:
       - V(1) writes one object after the other; at most V(64).
     type: int
     default: 8
+  settle_timeout:
+    description:
+      - Seconds to wait, after the writes of a kind whose objects the server finishes in the background (the image
+        builds of V(script_executors)), for them to finish.
+    type: float
+    default: 600
   per_page:
     description:
       - Page size of the list requests. Existing objects are listed once per task, so a kind with N objects
@@ -480,6 +500,7 @@ ARGUMENT_SPEC = {
                        "aliases": ["update_password"], "no_log": False},
     "concurrency": {"type": "int", "default": DEFAULT_CONCURRENCY},
     "per_page": {"type": "int", "default": DEFAULT_PER_PAGE},
+    "settle_timeout": {"type": "float", "default": 600.0},
 }
 EXCLUSIVE = [["kind", "resources", "config"], ["items", "resources"], ["items", "config"]]
 
@@ -507,6 +528,8 @@ class ResourceModule(ProcessMakerModule):
             self.fail_json(msg=f"concurrency must be from 1 to {MAX_CONCURRENCY} (got {params['concurrency']})")
         if params["per_page"] < 1:
             self.fail_json(msg=f"per_page must be at least 1 (got {params['per_page']})")
+        if not 0 <= params["settle_timeout"] <= 86400:  # NaN fails this too
+            self.fail_json(msg=f"settle_timeout must be from 0 to 86400 seconds (got {params['settle_timeout']})")
         try:
             return entries_from(params, check_mode=self.check_mode)
         except PlanError as error:
@@ -520,7 +543,8 @@ def main():
     connection = module.connection_options()
     client = module.client(wrap=LockedAuthenticator, connections=module.params["concurrency"])
     run = Converge(client, check_mode=module.check_mode, concurrency=module.params["concurrency"],
-                   per_page=module.params["per_page"], redact=module.redact, actor_password=connection.actor_password)
+                   per_page=module.params["per_page"], redact=module.redact, actor_password=connection.actor_password,
+                   settle_timeout=module.params["settle_timeout"])
     multi = module.params["kind"] is None
 
     def result():

@@ -21,8 +21,11 @@ from ansible_collections.processmaker.core.plugins.module_utils.options import (
 )
 from ansible_collections.processmaker.core.plugins.modules import (
     pm_api,
+    pm_auth_client,
     pm_package,
+    pm_request,
     pm_resource,
+    pm_task,
     pm_token,
 )
 
@@ -34,7 +37,7 @@ PLUGINS = {
     kind: sorted(path.stem for path in (REPO / "plugins" / folder).glob("*.py") if not path.stem.startswith("_"))
     for kind, folder in (("module", "modules"), ("lookup", "lookup"))
 }
-MODULES = [pm_api, pm_package, pm_resource, pm_token]
+MODULES = [pm_api, pm_auth_client, pm_package, pm_request, pm_resource, pm_task, pm_token]
 
 
 @pytest.fixture(scope="module")

@@ -52,7 +52,7 @@ def test_each_kind_is_consistent(name):
     names = kind.field_names
     assert kind.name == name and kind.path and not kind.path.startswith("/")
     assert len(set(names)) == len(names), "a field is listed twice"
-    if name != "group_members":  # memberships: identity is (group, member type, member name)
+    if name not in ("group_members", "permissions"):  # identities of a type and a name (group, user, member)
         assert set(kind.identity) <= set(names)
         assert set(kind.put_repeats) <= set(names)
     assert not set(kind.write_only_fields) & set(kind.identity)
@@ -67,7 +67,8 @@ def test_each_kind_is_consistent(name):
         assert kind.deleted_path and kind.restore_path
     if not kind.can_delete:
         assert not kind.purgeable
-    assert kind.path in kind.lists
+    if kind.can_create or kind.can_delete:  # what it writes it lists (a permission set is only replaced)
+        assert kind.path in kind.lists
 
 
 def test_every_kind_has_a_place_in_the_dependency_order():
@@ -113,6 +114,8 @@ API_FACTS = {
     "screen_categories": ((201,), (200,), (204,)),
     "script_categories": ((201,), (200,), (204,)),
     "settings": ((201,), (204,), (204,)),
+    "permissions": ((201,), (204,), (204,)),  # only replaced: PUT /permissions answers 204
+    "script_executors": ((200,), (200,), (200,)),  # {status: started} while the image builds
 }
 
 
@@ -293,3 +296,114 @@ def test_settings_update_sends_key_and_a_typed_config():
     current = kind.to_current({"id": 9, "key": "password-policies.2fa_enabled", "config": True, "format": "boolean"},
                               Context())
     assert kind.update_body(current, {"config": "no"}, Context()) == {"key": "password-policies.2fa_enabled", "config": False}
+
+
+# --- permissions ------------------------------------------------------------------------------------
+
+PERMISSION_LISTS = {
+    "users": [{"id": 5, "username": "jdoe", "firstname": "J", "lastname": "D", "email": "j@x.io", "status": "ACTIVE",
+               "is_administrator": False, "meta": {"team": "ops"}},
+              {"id": 6, "username": "boss", "firstname": "B", "lastname": "S", "email": "b@x.io", "status": "ACTIVE",
+               "is_administrator": True, "meta": None}],
+    "groups": [{"id": 10, "name": "Sales"}, {"id": 11, "name": "New"}],
+    "groups?include=permissions": [{"id": 10, "name": "Sales", "permissions": [{"id": 1, "name": "view-users"},
+                                                                               {"id": 2, "name": "edit-users"}]}],
+}
+
+
+def test_permissions_compare_a_groups_set_and_a_users_fingerprint():
+    from ansible_collections.processmaker.core.plugins.module_utils.resource.permissions import (
+        FINGERPRINT,
+        fingerprint,
+    )
+
+    kind = KINDS["permissions"]
+    context = kind.context(PERMISSION_LISTS)
+    current = {item.label: item for item in kind.current_items(PERMISSION_LISTS, context)}
+    assert set(current) == {"user:jdoe", "user:boss", "group:Sales", "group:New"}
+    sales = kind.normalize_item(0, {"group": "sales", "permissions": ["view-users", "edit-users", "view-users"]})
+    assert sales.key == current["group:Sales"].key and sales.values["grant"] == {"permissions": ["edit-users", "view-users"]}
+    assert kind.same("grant", sales.values["grant"], current["group:Sales"])  # read back through include=permissions
+    assert not kind.same("grant", {"permissions": []}, current["group:Sales"])
+    assert kind.same("grant", {"permissions": []}, current["group:New"])  # a group without any
+    jdoe = kind.normalize_item(1, {"user": "jdoe", "permissions": ["view-users"]})
+    assert not kind.same("grant", jdoe.values["grant"], current["user:jdoe"])  # no fingerprint yet
+    writes = kind.update_requests(current["user:jdoe"], jdoe.values, context)
+    assert [(w.method, w.path) for w in writes] == [("PUT", "permissions"), ("PUT", "users/5")]
+    assert writes[0].body == {"user_id": 5, "permission_names": ["view-users"]}
+    assert writes[1].body["meta"] == {"team": "ops", FINGERPRINT: fingerprint(["view-users"])}
+    assert writes[1].body["username"] == "jdoe" and writes[1].body["email"] == "j@x.io"  # the PUT's required fields
+    granted = Current(current["user:jdoe"].key, 5, kind.applied(current["user:jdoe"], jdoe.values), "user:jdoe",
+                      current["user:jdoe"].raw)
+    assert kind.same("grant", jdoe.values["grant"], granted)
+    forced = kind.normalize_item(2, {"user": "jdoe", "permissions": ["view-users"], "force": True})
+    assert not kind.same("grant", forced.values["grant"], granted)
+    boss = kind.normalize_item(3, {"user": "boss", "permissions": [], "is_administrator": False})
+    assert kind.update_requests(current["user:boss"], boss.values, context)[0].body == {
+        "user_id": 6, "permission_names": [], "is_administrator": False}
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ({"user": "a", "group": "b", "permissions": []}, "exactly one of 'user' or 'group'"),
+    ({"user": "a"}, "must be the whole list of permission names"),
+    ({"group": "b", "permissions": ["x"], "is_administrator": True}, "is_administrator is for a user"),
+    ({"user": "a", "permissions": "view-users"}, "must be the whole list"),
+])
+def test_permission_items_are_checked(item, message):
+    with pytest.raises(ItemError, match=message):
+        KINDS["permissions"].normalize_item(0, item)
+
+
+def test_a_users_meta_keeps_the_collections_records():
+    users = KINDS["users"]
+    raw = {"id": 5, "username": "jdoe", "firstname": "J", "lastname": "D", "email": "j@x.io", "status": "ACTIVE",
+           "meta": {"team": "ops", "processmaker_core_permissions": "abc"}}
+    current = users.to_current(raw, Context())
+    assert users.same("meta", {"team": "ops"}, current)  # the fingerprint is not the item's business
+    body = users.update_body(current, {"meta": {"team": "dev"}}, Context())
+    assert body["meta"] == {"team": "dev", "processmaker_core_permissions": "abc"}
+
+
+# --- script executors ------------------------------------------------------------------------------
+
+class BuildsServer:
+    """A client whose executor list shows each build going queued -> building -> an end."""
+
+    def __init__(self, *listings):
+        self.listings = list(listings)
+        self.calls = 0
+
+    def paginate(self, path, **kwargs):
+        self.calls += 1
+        items = self.listings.pop(0) if len(self.listings) > 1 else self.listings[0]
+        return type("Pages", (), {"items": items})()
+
+
+def written(*ids):
+    from ansible_collections.processmaker.core.plugins.module_utils.resource.executor import (
+        Outcome,
+    )
+
+    return [(number, None, Outcome(executor_id)) for number, executor_id in enumerate(ids)]
+
+
+def test_script_executor_builds_are_waited_for_and_a_failure_named():
+    kind = KINDS["script_executors"]
+    server = BuildsServer(
+        [{"id": 9, "sandbox_build": {"status": "queued"}}, {"id": 10, "sandbox_build": {"status": "building"}}],
+        [{"id": 9, "sandbox_build": {"status": "done", "exit_code": 0}},
+         {"id": 10, "sandbox_build": {"status": "failed", "exit_code": 1}}])
+    settled = kind.settle(server, written(9, 10), timeout=30, sleep=lambda s: None)
+    assert settled.errors == {1: "the image build failed (exit code 1); check the executor's config"}
+    assert server.calls == 2
+
+
+def test_script_executor_builds_time_out_and_servers_without_build_state_are_not_waited_for():
+    kind = KINDS["script_executors"]
+    clock = iter(range(0, 1000, 10))
+    slow = BuildsServer([{"id": 9, "sandbox_build": {"status": "building"}}])
+    settled = kind.settle(slow, written(9), timeout=25, sleep=lambda s: None, clock=lambda: next(clock))
+    assert "did not finish within settle_timeout=25s" in settled.errors[0]
+    plain = BuildsServer([{"id": 9, "title": "x"}])  # ProcessMaker shows no build state through the API
+    settled = kind.settle(plain, written(9), timeout=25, sleep=lambda s: None)
+    assert settled.errors == {} and "not waiting" in settled.warnings[0]

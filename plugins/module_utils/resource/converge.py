@@ -167,10 +167,11 @@ class Converge:
     provider and a pool of that size); ``kinds`` holds what each kind did, even after a failure."""
 
     def __init__(self, client: Any, *, check_mode: bool, concurrency: int, per_page: int,
-                 redact: Any = None, actor_password: str | None = None) -> None:
+                 redact: Any = None, actor_password: str | None = None, settle_timeout: float = 600.0) -> None:
         self.client = client
         self.check_mode = check_mode
         self.actor_password = actor_password
+        self.settle_timeout = settle_timeout
         self.executor = Executor(client, concurrency=concurrency, per_page=per_page, redact=redact)
         self.inventory = Inventory(client, per_page=per_page)
         self.kinds: list = []
@@ -207,7 +208,21 @@ class Converge:
         elif plan.writes:
             outcomes = self.executor.execute(kind, plan, context)
             self.inventory.record(kind, plan, outcomes, context)
+            self._settle(kind, plan, outcomes)
         return plan, outcomes
+
+    def _settle(self, kind: Kind, plan: Plan, outcomes: list) -> None:
+        """Wait, within settle_timeout, for what the server finishes in the background (an executor's build)."""
+        written = [(number, action, outcome) for number, (action, outcome) in enumerate(zip(plan.actions, outcomes))
+                   if action.writes and action.op != "delete" and outcome is not None and outcome.error is None]
+        if not written:
+            return
+        settled = kind.settle(self.client, written, self.settle_timeout)
+        for number, error in settled.errors.items():
+            action = plan.actions[number]
+            where = f"items[{action.index}] ({action.label})" if action.index is not None else action.label
+            outcomes[number].error = f"{where}: {error}"
+        plan.warnings.extend(settled.warnings)
 
     def warnings(self) -> list:
         return [warning for run in self.kinds for warning in run.plan.warnings]

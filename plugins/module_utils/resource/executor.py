@@ -191,9 +191,9 @@ class Executor:
             return Outcome(self._lookup(kind, action, context), adopted=created == [], attempts=attempt)
 
     def _update(self, kind: Kind, action: Action, context: Context) -> None:
-        body = kind.update_body(action.current, action.values, context)
-        self._count("write")
-        self.client.put(kind.item_path(action.id), json=body, expected_status=kind.update_status)
+        for write in kind.update_requests(action.current, action.values, context):
+            self._count("write")
+            self.client.request(write.method, write.path, json=write.body, expected_status=write.statuses)
 
     def _run(self, kind: Kind, action: Action, context: Context) -> Outcome:
         try:

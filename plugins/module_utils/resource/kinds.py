@@ -27,6 +27,12 @@ from ansible_collections.processmaker.core.plugins.module_utils.resource.group_m
 from ansible_collections.processmaker.core.plugins.module_utils.resource.groups import (
     GroupsKind,
 )
+from ansible_collections.processmaker.core.plugins.module_utils.resource.permissions import (
+    PermissionsKind,
+)
+from ansible_collections.processmaker.core.plugins.module_utils.resource.script_executors import (
+    ScriptExecutorsKind,
+)
 from ansible_collections.processmaker.core.plugins.module_utils.resource.settings import (
     SettingsKind,
 )
@@ -45,6 +51,8 @@ KINDS = {
         CategoriesKind("screen_categories", "screen category"),
         CategoriesKind("script_categories", "script category"),
         SettingsKind(),
+        PermissionsKind(),
+        ScriptExecutorsKind(),
     )
 }
 

@@ -152,6 +152,24 @@ class Current:
 
 
 @dataclass(frozen=True)
+class Write:
+    """One request of an update (most kinds make one; some must make more, in order)."""
+
+    method: str
+    path: str
+    body: Any
+    statuses: tuple
+
+
+@dataclass
+class Settled:
+    """What a kind whose writes the server finishes in the background found when it waited for them."""
+
+    errors: dict = field(default_factory=dict)  # action number -> why it did not end well (one line)
+    warnings: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Context:
     """What a kind's hooks may know about the run, built once per kind by ``Kind.context``."""
 
@@ -249,6 +267,11 @@ class Kind:
     def check_item(self, where: str, values: dict) -> None:
         """Kind-specific item rules (raise ItemError)."""
 
+    def missing(self, desired: Desired) -> str:
+        """Why an item of a kind that is never created here names nothing on the server."""
+        return (f"no {self.singular} with {self.identity[0]} {desired.label!r} on the server ({self.name} are defined"
+                " by ProcessMaker and only updated here; the API lists only the visible ones)")
+
     def check_change(self, changes: Mapping, context: Context) -> str | None:
         """Why the server would refuse these changes of an existing object, or None."""
         return None
@@ -342,6 +365,15 @@ class Kind:
         for name, value in values.items():
             body[name] = wire_value(value)
         return body
+
+    def update_requests(self, current: Current, values: Mapping, context: Context) -> list:
+        """The requests that update an object: a PUT of the object, unless the kind says otherwise."""
+        return [Write("PUT", self.item_path(current.id), self.update_body(current, values, context), self.update_status)]
+
+    def settle(self, client: Any, written: list, timeout: float) -> Settled:
+        """Wait for what the server finishes after answering (``written``: (number, action, outcome) of the
+        writes that succeeded); most kinds are done when the write is answered."""
+        return Settled()
 
     def lookup(self, values: Mapping, context: Context) -> tuple:
         """(path, query) of a list request that finds the item again (before retrying a create)."""

@@ -234,9 +234,7 @@ def _present(kind: Kind, desired: Desired, active: dict, deleted: dict, options:
                       changes=list(written), before=None,
                       after=_masked(kind, kind.applied(restored, written), secrets), current=restored)
     if not kind.can_create:
-        raise _item_error(desired, f"no {kind.singular} with {kind.identity[0]} {desired.label!r} on the server"
-                                   f" ({kind.name} are defined by ProcessMaker and only updated here; the API"
-                                   " lists only the visible ones)")
+        raise _item_error(desired, kind.missing(desired))
     values = kind.create_values(desired)
     missing = kind.missing_on_create(values)
     if missing:

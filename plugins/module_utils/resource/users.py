@@ -7,12 +7,14 @@ needs the acting user's password."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ansible_collections.processmaker.core.plugins.module_utils.resource.model import (
     Context,
     Current,
     Field,
     Kind,
+    norm_dict,
 )
 
 USER_STATUSES = ("ACTIVE", "INACTIVE", "OUT_OF_OFFICE", "SCHEDULED", "BLOCKED")
@@ -67,8 +69,27 @@ class UsersKind(Kind):
                     " valpassword); authenticate with grant_type=password, or leave email out")
         return None
 
+    def same(self, name: str, wanted: Any, current: Current) -> bool:
+        if name == "meta":  # the collection's own records in meta (a permissions fingerprint) are not the item's
+            return norm_dict(_own(wanted)) == norm_dict(_own(current.values.get("meta")))
+        return super().same(name, wanted, current)
+
     def update_body(self, current: Current, values: Mapping, context: Context) -> dict:
         body = super().update_body(current, values, context)
+        if "meta" in values:  # keep the collection's records the item does not know about
+            kept = {key: value for key, value in (current.raw.get("meta") or {}).items() if key.startswith(RESERVED)}
+            body["meta"] = dict(values["meta"] or {}, **kept) or None
         if "email" in values and context.actor_password:
             body["valpassword"] = context.actor_password  # ProcessMaker: an email change needs the actor's password
         return body
+
+
+# keys of a user's meta that the collection writes itself (processmaker_core_permissions, ...)
+RESERVED = "processmaker_core_"
+
+
+def _own(meta: Any) -> Any:
+    """A meta without the collection's own records."""
+    if not isinstance(meta, Mapping):
+        return meta
+    return {key: value for key, value in meta.items() if not str(key).startswith(RESERVED)}

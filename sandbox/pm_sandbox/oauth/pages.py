@@ -37,10 +37,13 @@ def html_page(title: str, body: str, status: int = 200) -> Response:
     return response
 
 
-def login_page(error: str | None = None, username: str = "", status: int = 200) -> Response:
+def login_page(error: str | None = None, username: str = "", status: int = 200, csrf: str = "") -> Response:
+    """ProcessMaker's login form, with the session's CSRF token as Laravel's @csrf writes it (ProcessMaker's web
+    group does not verify it: VerifyCsrfToken is commented out of its Kernel)."""
     alert = f'<p class="error" role="alert">{escape(error)}</p>\n' if error else ""
     body = f"""<h1>Sign in to ProcessMaker</h1>
 {alert}<form method="post" action="/login">
+<input type="hidden" name="_token" value="{escape(csrf)}" autocomplete="off">
 <label for="username">Username</label>
 <input type="text" id="username" name="username" value="{escape(username)}" autocomplete="username" required autofocus>
 <label for="password">Password</label>
