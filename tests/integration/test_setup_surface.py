@@ -273,3 +273,52 @@ def test_bootstrap_from_the_administrators_login(pb: Runner, clean_sandbox: Sand
     second = ok(pb.run(playbook, env=admin_only, extra_vars=secrets))
     assert second.recap()["changed"] == 0, second.tail()
     assert api_writes(clean_sandbox.counters()) == {}
+
+
+# --- the service_account role's own auth client and permissions ------------------------------------------
+
+def test_service_account_role_creates_its_auth_client_and_grants_through_the_permissions_kind(
+        pb: Runner, clean_sandbox: SandboxProcess, leak_guard: LeakGuard) -> None:
+    play = pb.write("""
+        - hosts: localhost
+          connection: local
+          gather_facts: false
+          roles:
+            - role: processmaker.core.service_account
+              vars:
+                service_account_username: deployer
+                service_account_permissions: [view-users]
+                service_account_group_permissions: [export-processes]
+                service_account_token_file: "{{ secrets_dir }}/deployer.token"
+                service_account_auth_client: deployer-pipeline
+                service_account_auth_client_file: "{{ secrets_dir }}/deployer-pipeline.json"
+    """)
+    first = ok(pb.run(play))
+    assert first.recap()["changed"] > 0
+    client_file = pb.secrets_dir / "deployer-pipeline.json"
+    assert client_file.stat().st_mode & 0o777 == 0o600
+    client = json.loads(client_file.read_text())
+    leak_guard.add(client["client_secret"], "the service account's client secret")
+    assert token_status(clean_sandbox, client["client_id"], client["client_secret"]) == 200
+
+    # the group's set is read back from the server; the user's is the fingerprint in its meta
+    groups = clean_sandbox.api("GET", "/groups", params={"include": "permissions"}).json()["data"]
+    group = next(g for g in groups if g["name"] == "deployer service account")
+    assert [p["name"] for p in group["permissions"]] == ["export-processes"]
+    user = next(u for u in clean_sandbox.api("GET", "/users", params={"filter": "deployer"}).json()["data"]
+                if u["username"] == "deployer")
+    assert "processmaker_core_permissions" in (user["meta"] or {})
+    token = (pb.secrets_dir / "deployer.token").read_text().strip()
+    assert clean_sandbox.api("GET", "/users", token=token).status_code == 200  # view-users, its own
+    assert clean_sandbox.api("GET", "/groups", token=token).status_code == 403  # nothing else
+
+    clean_sandbox.reset_counters()
+    assert ok(pb.run(play)).recap()["changed"] == 0
+    assert api_writes(clean_sandbox.counters()) == {}
+
+    # a group permission changed in the web UI is seen and put back
+    clean_sandbox.api("PUT", "/permissions", json={"group_id": group["id"], "permission_names": []})
+    again = ok(pb.run(play))
+    assert again.recap()["changed"] == 1
+    groups = clean_sandbox.api("GET", "/groups", params={"include": "permissions"}).json()["data"]
+    assert [p["name"] for p in next(g for g in groups if g["id"] == group["id"])["permissions"]] == ["export-processes"]
