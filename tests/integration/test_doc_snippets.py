@@ -98,6 +98,7 @@ FENCE = re.compile(r"^```(\S*)", re.MULTILINE)
 # Values the guides' examples expect a reader to supply (from a vault, say): secrets, for the leak guard.
 DOC_READER_SUPPLIED: dict[str, object] = {
     "vault_package_password": "Doc-Package-Passw0rd!",
+    "auditor_password": "Doc-Auditor-Passw0rd!",
 }
 
 
@@ -696,6 +697,80 @@ def module_defaults_instead_of_env(snippet: Snippet) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# bootstrap.md
+
+
+def pipeline_client(snippet: Snippet) -> dict:
+    """The client file the bootstrap wrote: its secret joins the leak guard."""
+    client = json.loads((snippet.pb.secrets_dir / "ci-pipeline.json").read_text())
+    snippet.pb.guard.add(client["client_secret"], "the pipeline client's secret")
+    return client
+
+
+def password_grant_status(sandbox: SandboxProcess, client: dict, username: str, password: str) -> int:
+    response = sandbox.session().post(sandbox.token_url, data={
+        "grant_type": "password", "client_id": client["client_id"], "client_secret": client["client_secret"],
+        "username": username, "password": password, "scope": "*"}, timeout=30)
+    return response.status_code
+
+
+def bootstrapped(snippet: Snippet) -> None:
+    """bootstrap-1: the client exists (0600 file, its password grant works); the group holds its two
+    permissions; the auditor may list users and nothing else; the executor was built; the configuration went
+    through the new client's password grant; a second run changes and writes nothing."""
+    sandbox = snippet.sandbox
+    client_file = snippet.pb.secrets_dir / "ci-pipeline.json"
+    assert stat.S_IMODE(client_file.stat().st_mode) == 0o600
+    client = pipeline_client(snippet)
+    assert password_grant_status(sandbox, client, snippet.admin["username"], snippet.admin["password"]) == 200
+    groups = sandbox.api("GET", "/groups", params={"include": "permissions"}).json()["data"]
+    managers = next(group for group in groups if group["name"] == "release-managers")
+    assert sorted(p["name"] for p in managers["permissions"]) == ["export-processes", "import-processes"]
+    auditor = sandbox.session().post(sandbox.token_url, data={
+        "grant_type": "password", "client_id": client["client_id"], "client_secret": client["client_secret"],
+        "username": "auditor", "password": DOC_READER_SUPPLIED["auditor_password"], "scope": "*"}, timeout=30)
+    token = auditor.json()["access_token"]
+    assert status_of(sandbox, "/users", token) == 200 and status_of(sandbox, "/groups", token) == 403
+    executors = {item["title"]: item for item in sandbox.api("GET", "/script-executors").json()["data"]}
+    assert executors["Python with requests"]["config"] == "RUN pip install requests"
+    assert executors["Python with requests"]["sandbox_build"]["status"] == "done"
+    assert snippet.counters["tokens_issued"] == {"password": 1}, snippet.counters["tokens_issued"]
+    second, counters = snippet.rerun()
+    assert second.recap()["changed"] == 0, second.tail()
+    assert writes(counters) == {"POST /login": 1}, writes(counters)  # the web login that lists the clients
+
+
+def bootstrap_client_file(snippet: Snippet) -> None:
+    snippet.play("""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - processmaker.core.pm_auth_client:
+                name: ci-pipeline
+              register: client
+              no_log: true
+            - ansible.builtin.copy:
+                content: "{{ {'client_id': client.client_id, 'client_secret': client.client_secret} | to_json }}"
+                dest: "{{ secrets_dir }}/ci-pipeline.json"
+                mode: "0600"
+              no_log: true
+            - processmaker.core.pm_resource:
+                kind: groups
+                items: [{name: release-managers}]
+    """, name="bootstrap-client.yml", secrets_dir=str(snippet.pb.secrets_dir))
+    pipeline_client(snippet)
+
+
+def later_run_with_the_client(snippet: Snippet) -> None:
+    """bootstrap-2: one password-grant token with the bootstrap's client, the group found and shown."""
+    assert snippet.counters["tokens_issued"] == {"password": 1}, snippet.counters["tokens_issued"]
+    assert served(snippet.counters, "GET /api/1.0/groups") == 1 and refused(snippet.counters) == {}
+    shown = re.search(r"^TASK \[Say so\].*?^ok: \[localhost\] => (\{.*?^\})", snippet.run.stdout,
+                      re.MULTILINE | re.DOTALL)
+    assert shown and json.loads(shown.group(1))["msg"] == ["release-managers"], snippet.run.tail()
+
+
+# ---------------------------------------------------------------------------------------------
 # The table: every block, what it needs, and what it must have done
 
 
@@ -717,6 +792,8 @@ SNIPPETS: dict[str, Spec] = {
     "authentication-6": Spec(one_token_for_every_host, app_servers_inventory),
     "authentication-7": Spec(task_url_wins),
     "awx-1": Spec(credential_type_as_shipped, awx_collection_installed),
+    "bootstrap-1": Spec(bootstrapped),
+    "bootstrap-2": Spec(later_run_with_the_client, bootstrap_client_file),
     "awx-2": Spec(job_template_through_ansible_runner, runner="ansible-runner"),
     "configuration-1": Spec(groups_and_memberships, jdoe_exists),
     "configuration-2": Spec(whole_instance_configured, package_and_a_group_to_purge),
@@ -734,7 +811,8 @@ SNIPPETS: dict[str, Spec] = {
 def test_every_block_is_checked() -> None:
     """A block without a check (or a check without its block) is a mistake of this file."""
     assert sorted(block.key for block in BLOCKS) == sorted(SNIPPETS)
-    assert {block.doc for block in BLOCKS} == {"authentication", "awx", "configuration", "promotion", "quickstart"}
+    assert {block.doc for block in BLOCKS} == {"authentication", "awx", "bootstrap", "configuration", "promotion",
+                                              "quickstart"}
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=lambda block: block.key)
