@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from pm_integration import (
     REPO_ROOT,
     LeakGuard,
