@@ -185,10 +185,11 @@ def authorize_in_browser(sb: SandboxProcess, auth_url: str) -> str:
     login_page = browser.get(sb.url + "/login", timeout=10)
     assert login_page.status_code == 200
     (action, method, fields), = Forms(login_page.text).forms
-    assert (action, method, set(fields)) == ("/login", "POST", {"username", "password"})
+    # ProcessMaker's login form carries the session's CSRF token (_token) beside the two fields
+    assert (action, method, set(fields)) == ("/login", "POST", {"_token", "username", "password"})
     admin = sb.credentials["admin"]
     signed_in = browser.post(
-        sb.url + action, data={"username": admin["username"], "password": admin["password"]},
+        sb.url + action, data={**fields, "username": admin["username"], "password": admin["password"]},
         allow_redirects=False, timeout=10,
     )
     assert signed_in.status_code == 302

@@ -47,10 +47,11 @@ def test_lookup_token_expiring_mid_play_is_renewed(short_pb: Runner, short_ttl_s
     assert run.recap()["failed"] == 0
     assert pb_status(short_pb, "before") == pb_status(short_pb, "after") == 200
     assert short_pb.result("admin_name") == "admin"
-    # one renewal: the cached token had expired, so the lookup asked the grant again (a refresh token
-    # would do too); every request was answered 200, none was rejected first
+    # a renewal: the cached token had expired, so the lookup asked the grant again (a refresh token
+    # would do too); every request was answered 200, none was rejected first. On a slow machine the
+    # renewed 3-second token may expire again before the pm_api lookup: one more renewal, never more.
     counters = short_ttl_sandbox.counters()
-    assert counters["tokens_issued_total"] == 2, counters["tokens_issued"]
+    assert 2 <= counters["tokens_issued_total"] <= 3, counters["tokens_issued"]
     assert statuses(counters).get("401", 0) == 0
 
 
