@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import MASK
 from ansible_collections.processmaker.core.plugins.module_utils.resource.categories import (
     CategoriesKind,
 )
@@ -65,6 +66,10 @@ def _leaves(value: Any) -> list:
     return [str(value)]
 
 
+def _is_secret_name(name: Any, names: frozenset) -> bool:
+    return str(name).strip().casefold() in names
+
+
 def secret_values(items: Any, names: Iterable[str] = SECRET_FIELDS) -> list:
     """Every write-only value in raw task items, masked in all output before anything else runs (so
     before validation, which may reject it): keys matched as the server would not (any case, spaces
@@ -74,8 +79,28 @@ def secret_values(items: Any, names: Iterable[str] = SECRET_FIELDS) -> list:
     for item in items if isinstance(items, list) else []:
         if isinstance(item, Mapping):
             for name, value in item.items():
-                if str(name).strip().casefold() in names:
+                if _is_secret_name(name, names):
                     found.extend(_leaves(value))
                     if not isinstance(value, str) and value not in (None, ""):
                         found.append(json.dumps(value, sort_keys=True, default=str))
     return found
+
+
+def masked_items(items: Any, names: Iterable[str] = SECRET_FIELDS) -> Any:
+    """Raw task items as a result may show them (``invocation.module_args``): the value of every write-only
+    field, keys matched as ``secret_values`` matches them, replaced by ******** whatever its type, and a text
+    item that names one (``username=jdoe password=...``, which Ansible reads as a mapping) replaced whole.
+    The items themselves are not changed."""
+    if not isinstance(items, list):
+        return items
+    names = frozenset(name.casefold() for name in names)
+    shown = []
+    for item in items:
+        if isinstance(item, Mapping):
+            if any(_is_secret_name(name, names) for name in item):
+                item = {name: MASK if _is_secret_name(name, names) and value not in (None, "") else value
+                        for name, value in item.items()}
+        elif isinstance(item, str) and any(name in item.casefold() for name in names):
+            item = MASK
+        shown.append(item)
+    return shown
