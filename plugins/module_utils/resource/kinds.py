@@ -66,8 +66,17 @@ def _leaves(value: Any) -> list:
     return [str(value)]
 
 
-def _is_secret_name(name: Any, names: frozenset) -> bool:
-    return str(name).strip().casefold() in names
+class _SecretKeys(dict):
+    """Whether a key of an item names a write-only field, matched as the server would not (any case,
+    spaces around); worked out once per distinct key, as 10,000 items share a handful of keys."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        super().__init__()
+        self.names = frozenset(name.casefold() for name in names)
+
+    def __missing__(self, key: Any) -> bool:
+        secret = self[key] = str(key).strip().casefold() in self.names
+        return secret
 
 
 def secret_values(items: Any, names: Iterable[str] = SECRET_FIELDS) -> list:
@@ -75,11 +84,11 @@ def secret_values(items: Any, names: Iterable[str] = SECRET_FIELDS) -> list:
     before validation, which may reject it): keys matched as the server would not (any case, spaces
     around), values of any type (a mapping given as a password is masked leaf by leaf)."""
     found = []
-    names = frozenset(name.casefold() for name in names)
+    secret = _SecretKeys(names)
     for item in items if isinstance(items, list) else []:
         if isinstance(item, Mapping):
             for name, value in item.items():
-                if _is_secret_name(name, names):
+                if secret[name]:
                     found.extend(_leaves(value))
                     if not isinstance(value, str) and value not in (None, ""):
                         found.append(json.dumps(value, sort_keys=True, default=str))
@@ -93,14 +102,14 @@ def masked_items(items: Any, names: Iterable[str] = SECRET_FIELDS) -> Any:
     The items themselves are not changed."""
     if not isinstance(items, list):
         return items
-    names = frozenset(name.casefold() for name in names)
+    secret = _SecretKeys(names)
     shown = []
     for item in items:
         if isinstance(item, Mapping):
-            if any(_is_secret_name(name, names) for name in item):
-                item = {name: MASK if _is_secret_name(name, names) and value not in (None, "") else value
+            if any(secret[name] for name in item):
+                item = {name: MASK if secret[name] and value not in (None, "") else value
                         for name, value in item.items()}
-        elif isinstance(item, str) and any(name in item.casefold() for name in names):
+        elif isinstance(item, str) and any(name in item.casefold() for name in secret.names):
             item = MASK
         shown.append(item)
     return shown
