@@ -52,6 +52,7 @@ class Run:
     requests: dict = field(default_factory=dict)
     controller_mib: float | None = None
     module_mib: float | None = None
+    cpu_seconds: float | None = None  # user + system time of the run's processes (the server's aside)
     output: str = ""
 
     @property
@@ -154,6 +155,8 @@ class Bench:
             self.logs.mkdir(parents=True, exist_ok=True)
             (self.logs / f"{self.runs:03d}-{Path(label).stem}.log").write_text(output)
         run = Run(round(seconds, 3), process.returncode, requests_by_route(sandbox.counters()), output=output)
+        if usage is not None:
+            run.cpu_seconds = round(usage.ru_utime + usage.ru_stime, 3)
         if module:
             run.controller_mib = _mib(peaks.get("controller"))
             sizes = [int(line) for line in self.rss_file.read_text().split()] if self.rss_file.exists() else []

@@ -212,3 +212,19 @@ def test_many_secrets_are_masked_through_the_index():
     masked = redact(f"echo: {text} end")
     assert masked.startswith("echo: ") and masked.endswith(" end")
     assert set(masked[6:-4].split()) == {MASK}
+
+
+def test_a_long_item_list_is_summarised_in_module_args(server, monkeypatch):
+    """Every item is in results already; echoing 10,000 of them back cost more than the rest of a run."""
+    from ansible_collections.processmaker.core.plugins.module_utils.resource import converge as converge_module
+
+    monkeypatch.setattr(converge_module, "SHOWN_ITEMS", 3)
+    users = [user(n) for n in range(4)]
+    server.on("GET", "/api/1.0/users", Reply(200, listed(users)))
+    result = converge(server, users)
+    assert result["invocation"]["module_args"]["items"] == "(4 items, not repeated here: more than 3; see results)"
+    assert [entry["identity"]["username"] for entry in result["results"]] == [u["username"] for u in users]
+    result = run_module(pm_resource, {"url": server.url, "access_token": bearer(),
+                                      "config": {"users": {"items": users}, "groups": users[:1]}})
+    shown = result["invocation"]["module_args"]["config"]
+    assert shown["users"]["items"].startswith("(4 items") and shown["groups"][0]["password"] == MASK

@@ -146,19 +146,32 @@ def item_lists(params: Any) -> list:
     return [items for items in found if isinstance(items, list)]
 
 
+# Item lists longer than this are summarised in the result's copy of the arguments (invocation.module_args,
+# printed at -vvv): RV(results) has every item's identity already, and passing 10,000 items back through
+# Ansible (masking, JSON, the controller's parsing, the callbacks) cost more than all the rest of a run
+# with nothing to change.
+SHOWN_ITEMS = 1000
+
+
+def _shown(items: Any) -> Any:
+    if isinstance(items, list) and len(items) > SHOWN_ITEMS:
+        return f"({len(items)} items, not repeated here: more than {SHOWN_ITEMS}; see results)"
+    return masked_items(items)
+
+
 def shown_arguments(params: Mapping) -> dict:
-    """The task's arguments with the write-only value of every item masked (``masked_items``), as its result
-    shows them: those values are kept out of Ansible's no_log_values, whose cost grows with their number
-    times the size of the result."""
+    """The task's arguments as its result shows them: the write-only value of every item masked
+    (``masked_items``), since those values are kept out of Ansible's no_log_values (whose cost grows with
+    their number times the size of the result), and a long list of items summarised (``SHOWN_ITEMS``)."""
     shown = dict(params)
-    shown["items"] = masked_items(shown.get("items"))
+    shown["items"] = _shown(shown.get("items"))
     if isinstance(shown.get("resources"), list):
-        shown["resources"] = [dict(entry, items=masked_items(entry["items"]))
+        shown["resources"] = [dict(entry, items=_shown(entry["items"]))
                               if isinstance(entry, Mapping) and "items" in entry else entry
                               for entry in shown["resources"]]
     if isinstance(shown.get("config"), Mapping):
-        shown["config"] = {name: dict(value, items=masked_items(value["items"]))
-                           if isinstance(value, Mapping) and "items" in value else masked_items(value)
+        shown["config"] = {name: dict(value, items=_shown(value["items"]))
+                           if isinstance(value, Mapping) and "items" in value else _shown(value)
                            for name, value in shown["config"].items()}
     return shown
 
