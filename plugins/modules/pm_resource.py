@@ -496,6 +496,8 @@ class ResourceModule(ProcessMakerModule):
 
     def _load_params(self):
         super()._load_params()
+        # a text item (k=v) becomes a mapping only in validation: its secrets are learnt again then
+        self._text_items = any(isinstance(item, str) for items in item_lists(self.params) for item in items)
         self._learn_secrets()
 
     def _learn_secrets(self):
@@ -512,7 +514,8 @@ class ResourceModule(ProcessMakerModule):
             self.fail_json(msg=f"concurrency must be from 1 to {MAX_CONCURRENCY} (got {params['concurrency']})")
         if params["per_page"] < 1:
             self.fail_json(msg=f"per_page must be at least 1 (got {params['per_page']})")
-        self._learn_secrets()  # again: validation turns a text item (k=v) into a mapping
+        if self._text_items:
+            self._learn_secrets()
         try:
             return entries_from(params, check_mode=self.check_mode)
         except PlanError as error:

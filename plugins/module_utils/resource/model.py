@@ -36,6 +36,8 @@ class ItemError(ValueError):
 
 def norm_str(value: Any) -> Any:
     """How the server keeps a text field: trimmed (TrimStrings), "" becomes null."""
+    if value.__class__ is str:  # nearly every value, of every item and every listed object
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -91,7 +93,7 @@ NORMALIZERS = {"str": norm_str, "bool": norm_bool, "int": norm_int, "dict": norm
 
 def identity_key(value: Any) -> str:
     """Identity values compare like MySQL's default collation: trimmed and case-insensitive."""
-    return str(value).strip().casefold()
+    return (value if value.__class__ is str else str(value)).strip().casefold()
 
 
 def wire_value(value: Any) -> Any:
@@ -275,9 +277,13 @@ class Kind:
         return None
 
     def key_of(self, values: Mapping) -> tuple:
+        if len(self.identity) == 1:  # most kinds: read for every item and every listed object
+            return (identity_key(values[self.identity[0]]),)
         return tuple(identity_key(values[name]) for name in self.identity)
 
     def label_of(self, values: Mapping) -> str:
+        if len(self.identity) == 1:
+            return str(values[self.identity[0]])
         return "/".join(str(values[name]) for name in self.identity)
 
     def identity_of(self, values: Mapping) -> dict:
@@ -321,8 +327,11 @@ class Kind:
         return items
 
     def to_current(self, raw: Any, context: Context) -> Current | None:
-        if not isinstance(raw, Mapping) or any(raw.get(name) is None for name in self.identity):
+        if not isinstance(raw, Mapping):
             return None
+        for name in self.identity:
+            if raw.get(name) is None:
+                return None
         values = {}
         for name, normalize in self._read_back:
             if name in raw:
@@ -331,8 +340,10 @@ class Kind:
                 except (TypeError, ValueError):
                     values[name] = raw[name]
         protected, locked = self.protection(raw, context)
+        # raw is the listing's own object, not a copy: nothing changes one (the planner and the inventory
+        # make new mappings), and a listing of 10,000 users need not be held twice
         return Current(key=self.key_of(raw), id=raw.get("id"), values=values, label=self.label_of(raw),
-                       raw=dict(raw), protected=protected, locked=locked)
+                       raw=raw, protected=protected, locked=locked)
 
     def protection(self, raw: Mapping, context: Context) -> tuple:
         """(reason purge must leave the object alone or None, whether even state=absent must)."""
