@@ -68,13 +68,14 @@ def collection_way(bench: Bench, items_file: Path, args: argparse.Namespace) -> 
         users = server_total(sandbox, "users")
         again = bench.playbook(sandbox, "floor.yml", extra_vars=extra, timeout=args.timeout)
         fixed = bench.playbook(sandbox, "floor_fixed.yml", timeout=args.timeout)
-    return {"first": first, "again": again, "fixed": fixed, "users_after_first": users}
+        ansible = bench.playbook(sandbox, "floor_ansible.yml", extra_vars=extra, timeout=args.timeout)
+    return {"first": first, "again": again, "fixed": fixed, "ansible": ansible, "users_after_first": users}
 
 
 def problems_of(size: int, raw: dict, collection: dict) -> list:
     problems = []
     for way, result in (("raw", raw), ("collection", collection)):
-        for name in ("first", "again", "fixed"):
+        for name in ("first", "again", "fixed", "ansible"):
             run = result.get(name)
             if run is not None and run.returncode != 0:
                 problems.append(f"N={size} {way} {name} run failed (rc={run.returncode}): {run.output[-400:]}")
@@ -99,9 +100,10 @@ def measure(size: int, args: argparse.Namespace, bench: Bench, workdir: Path) ->
         for name, way in ways:
             print(f"  N={size:,} repetition {rep + 1}/{args.repeat}: {name} ...", end="", flush=True)
             result[name] = way(bench, items_file, args)
-            print(" first {:.2f} s, no change {:.2f} s{}".format(
-                result[name]["first"].seconds, result[name]["again"].seconds,
-                f", fixed {result[name]['fixed'].seconds:.2f} s" if "fixed" in result[name] else ""), flush=True)
+            done = result[name]
+            extra = (f", fixed {done['fixed'].seconds:.2f} s, Ansible's share {done['ansible'].seconds:.2f} s"
+                     if "fixed" in done else "")
+            print(f" first {done['first'].seconds:.2f} s, no change {done['again'].seconds:.2f} s{extra}", flush=True)
         result["load_after"] = load_average()
         problems += problems_of(size, result["raw"], result["collection"])
         reps.append(result)
@@ -121,6 +123,8 @@ def figures(size: int, reps: list) -> dict:
     first_beyond = [rep["collection"]["first"].seconds - rep["collection"]["fixed"].seconds for rep in reps]
     again_ratio = [(rep["collection"]["again"].seconds - rep["collection"]["fixed"].seconds)
                    / rep["raw"]["again"].seconds for rep in reps]
+    ansible_share = [rep["collection"]["ansible"].seconds - rep["collection"]["fixed"].seconds for rep in reps]
+    own = [rep["collection"]["again"].seconds - rep["collection"]["ansible"].seconds for rep in reps]
     return {
         "size": size,
         "raw_first": seconds("raw", "first"), "raw_again": seconds("raw", "again"),
@@ -129,6 +133,11 @@ def figures(size: int, reps: list) -> dict:
         "first_ratio": summary(first_ratio), "first_beyond_fixed_ratio": summary(
             [value / rep["raw"]["first"].seconds for value, rep in zip(first_beyond, reps)]),
         "again_beyond_fixed": summary(beyond), "again_beyond_fixed_over_raw": summary(again_ratio),
+        "ansible": seconds("collection", "ansible"), "ansible_beyond_fixed": summary(ansible_share),
+        "again_beyond_ansible": summary(own),
+        "cpu": {name: summary([rep["collection"][name].cpu_seconds for rep in reps])
+                for name in ("first", "again", "fixed", "ansible")},
+        "raw_cpu": {name: summary([rep["raw"][name].cpu_seconds for rep in reps]) for name in ("first", "again")},
         "per_object_ms": {
             "raw_again": summary([1000 * run.seconds / size for run in runs("raw", "again")]),
             "collection_again_beyond_fixed": summary([1000 * value / size for value in beyond]),
@@ -158,6 +167,15 @@ def report(all_figures: list, args: argparse.Namespace) -> str:
         lines.append(f"| {f['size']:,} | {fmt(f['raw_first'])} | {fmt(f['collection_first'])} |"
                      f" {fmt(f['first_ratio'], 'x')} | {fmt(f['raw_again'])} | {fmt(f['collection_again'])} |"
                      f" {fmt(f['fixed'])} | {fmt(f['again_beyond_fixed'])} | {fmt(f['again_beyond_fixed_over_raw'], 'x', 1)} |")
+    lines += ["", ("| N users | Ansible's share: items in, results out (bench_items module) | its cost beyond fixed |"
+                   " pm_resource no change beyond Ansible's share | CPU s, collection: first / no change / fixed /"
+                   " Ansible's share | CPU s, raw: first / no change |"),
+              "| --- | --- | --- | --- | --- | --- |"]
+    for f in all_figures:
+        cpu, raw_cpu = f["cpu"], f["raw_cpu"]
+        lines.append(f"| {f['size']:,} | {fmt(f['ansible'])} | {fmt(f['ansible_beyond_fixed'])} |"
+                     f" {fmt(f['again_beyond_ansible'])} | {' / '.join(fmt(cpu[n], '') for n in ('first', 'again', 'fixed', 'ansible'))} |"
+                     f" {fmt(raw_cpu['first'], '')} / {fmt(raw_cpu['again'], '')} |")
     lines += ["", ("| N users | no change, per object: raw | collection beyond fixed | peak RSS, MiB: raw script |"
               " controller (first / no change / fixed) | module (first / no change / fixed) |"),
               "| --- | --- | --- | --- | --- | --- |"]
