@@ -148,6 +148,10 @@ class ProcessMakerModule(AnsibleModule):
         finally:
             self.params = params
 
+    def masked(self, value: Any) -> Any:
+        """``value`` with every secret masked in each string in it (for what a server sent back)."""
+        return _masked(value, self.redact)
+
     def warn(self, warning: Any) -> None:
         super().warn(self.redact(warning) if isinstance(warning, str) else warning)
 
@@ -195,7 +199,7 @@ class ProcessMakerModule(AnsibleModule):
     def fail_from_error(self, error: Exception, **result: Any) -> None:
         """fail_json with the one-line message, and the structured error for ProcessMakerError."""
         if isinstance(error, ProcessMakerError):
-            result["error"] = _masked(error.to_dict(), self.redact)  # the server's words: json_only secrets too
+            result["error"] = self.masked(error.to_dict())  # the server's words: json_only secrets too
             message = error.one_line(self.redact)
         else:
             message = self.redact(str(error))

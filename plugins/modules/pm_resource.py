@@ -533,7 +533,10 @@ def main():
     multi = module.params["kind"] is None
 
     def result():
-        return dict(run.report(multi=multi, diff=module._diff), **({} if multi else {"kind": module.params["kind"]}))
+        report = run.report(multi=multi, diff=module._diff)
+        if "diff" in report:  # the server's values of what changes: masked like a message that quotes the server
+            report["diff"] = module.masked(report["diff"])
+        return dict(report, **({} if multi else {"kind": module.params["kind"]}))
 
     try:
         run.apply(entries)

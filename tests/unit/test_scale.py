@@ -228,3 +228,16 @@ def test_a_long_item_list_is_summarised_in_module_args(server, monkeypatch):
                                       "config": {"users": {"items": users}, "groups": users[:1]}})
     shown = result["invocation"]["module_args"]["config"]
     assert shown["users"]["items"].startswith("(4 items") and shown["groups"][0]["password"] == MASK
+
+
+def test_the_diff_masks_an_item_secret_the_server_shows_in_a_readable_field(server):
+    """The API never returns a write-only value; should a server put one in a field it returns, the diff
+    (the server's values of what changes) masks it like any message quoting the server."""
+    secret = "Echoed-passw0rd-value"
+    data = listed([user(0)])
+    data["data"][0]["title"] = f"title {secret}"
+    server.on("GET", "/api/1.0/users", Reply(200, data))
+    server.on("PUT", "/api/1.0/users/2", Reply(204))
+    result = converge(server, [dict(user(0), password=secret, lastname="Changed")], _ansible_diff=True)
+    assert result["changed"] and result["diff"]["before"]["user0000"]["title"] == f"title {MASK}", result
+    assert secret not in result["_raw"]
