@@ -6,12 +6,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt sandbox/pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-unit test-sandbox test-integration test-faults bench lint-py clean lint docs doc-fragment
+.PHONY: help setup demo test test-deep test-unit test-sandbox test-integration test-faults bench lint-py clean lint docs doc-fragment
 
 help:
 	@echo "make setup            - create $(VENV) with everything the tests and the demo need"
 	@echo "make demo             - start a local pm_sandbox, run playbooks/demo.yml against it, stop it"
-	@echo "make test             - ruff, then every test: unit, sandbox, integration, docs site"
+	@echo "make test             - ruff, then the tests (unit, sandbox, integration, docs site) on every core"
+	@echo "make test-deep        - the long scenarios and the full property runs (CI runs both)"
 	@echo "make test-unit        - only the unit tests (tests/unit)"
 	@echo "make test-sandbox     - only pm_sandbox's own tests (sandbox/tests)"
 	@echo "make test-integration - only the integration tests (tests/integration: real ansible-playbook runs)"
@@ -39,8 +40,17 @@ setup: $(STAMP)
 demo: setup
 	$(PY) tools/demo.py
 
+# Tests run on every core (pytest-xdist; each worker has its own sandboxes) and print the 15 slowest.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist worksteal
+SUITES := tests/unit sandbox/tests tests/integration tests/docs
+
 test: setup lint-py
-	$(PY) -m pytest $(PYTEST_ARGS) tests/unit sandbox/tests tests/integration tests/docs
+	$(PY) -m pytest $(XDIST) -m "not deep" $(PYTEST_ARGS) $(SUITES)
+
+# The long scenarios (molecule, TLS, many hosts...) and every property test in full; CI runs it too.
+test-deep: setup
+	PM_TEST_DEEP=1 $(PY) -m pytest $(XDIST) -m "deep or property" $(PYTEST_ARGS) $(SUITES)
 
 test-unit: setup
 	$(PY) -m pytest $(PYTEST_ARGS) tests/unit
@@ -96,7 +106,7 @@ MATRIX ?= 2.17:3.11 2.21:3.13
 MATRIX_EXTRA := "ansible-runner>=2.4,<3"
 MATRIX_TESTS ?= tests/unit sandbox/tests tests/integration
 
-.PHONY: lint lint-tools lint-sanity lint-ansible lint-galaxy lint-changelog lint-ee collection-build changelog test-matrix
+.PHONY: lint lint-tools lint-sanity lint-ansible lint-galaxy lint-changelog lint-ee collection-build changelog test-matrix sanity-matrix
 
 $(LINT_STAMP):
 	@rm -rf $(LINT_VENV)
@@ -159,9 +169,31 @@ changelog: $(LINT_STAMP)
 	PATH="$(CURDIR)/$(LINT_VENV)/bin:$$PATH" $(LINT_VENV)/bin/antsibull-changelog release --update-existing \
 	  --version $$(sed -n 's/^version: *//p' galaxy.yml)
 
+# ansible-test sanity (no ignore file) on every ansible-core the collection supports, each in a venv of
+# its own with just that ansible-core: "<ansible-core minor>:<python version>".
+SANITY_MATRIX ?= 2.17:3.11 2.19:3.11 2.21:3.13
+
+sanity-matrix:
+	@failed=""; \
+	for entry in $(SANITY_MATRIX); do \
+	  core=$${entry%%:*}; py=$${entry##*:}; venv=$(OUT)/venv-sanity-$$core; \
+	  echo "=== ansible-test sanity, ansible-core $$core on Python $$py"; \
+	  if [ ! -x $$venv/bin/ansible-test ]; then \
+	    rm -rf $$venv && $$(tools/find_python.sh $$py) -m venv $$venv && \
+	    $$venv/bin/python -m pip install --quiet --disable-pip-version-check "ansible-core==$$core.*" \
+	      || { failed="$$failed $$core(install)"; continue; }; \
+	  fi; \
+	  tools/build_collection.sh $$venv/bin/ansible-galaxy $(OUT)/dist-$$core >/dev/null && \
+	  SANITY_ROOT=$${TMPDIR:-/tmp}/processmaker-core-sanity-$$core tools/sanity.sh $$venv \
+	    $$(ls -t $(OUT)/dist-$$core/processmaker-core-*.tar.gz | head -1) $$py \
+	    && echo "=== sanity $$core: passed" || { echo "=== sanity $$core: FAILED"; failed="$$failed $$core"; }; \
+	done; \
+	if [ -n "$$failed" ]; then echo "sanity-matrix: failed:$$failed"; exit 1; fi; echo "sanity-matrix: all passed"
+
 # The suite on the oldest and newest ansible-core meta/runtime.yml claims, each in its own venv with
-# requirements-dev.txt and the ansible-core pin overridden. Runs every entry, then fails if any failed.
-test-matrix:
+# requirements-dev.txt and the ansible-core pin overridden, then sanity on 2.17, 2.19 and 2.21 (above).
+# Runs every entry, then fails if any failed.
+test-matrix: sanity-matrix
 	@failed=""; \
 	for entry in $(MATRIX); do \
 	  core=$${entry%%:*}; py=$${entry##*:}; venv=$(OUT)/venv-matrix-$$core; \

@@ -46,17 +46,24 @@ from ansible_collections.processmaker.core.plugins.module_utils.transport import
     REQUESTS_IMPORT_ERROR,
 )
 
+# No int option means anything past this; far larger ones cannot even be printed (Python refuses to turn
+# an int of more than 4300 digits into text, which ansible-core does to log the arguments).
+_INT_LIMIT = 2 ** 63
+
 
 def _defused(value: Any) -> Any:
-    """A value ansible-core's int check cannot even reject (it raises OverflowError or ValueError for
-    .inf or "1e5000"), as text it rejects cleanly: "argument 'retries' ... cannot be converted"."""
-    if isinstance(value, (str, float)):
+    """A value ansible-core's int check cannot even reject (it raises OverflowError for .inf, or turns
+    "1e5000" into an int too large to print), as text it rejects cleanly: "argument 'retries' ... cannot
+    be converted"."""
+    if isinstance(value, (str, float, int)) and not isinstance(value, bool):
         try:
-            check_type_int(value)
+            converted = check_type_int(value)
         except TypeError:
-            pass
+            return value
         except (ArithmeticError, ValueError):
             return f"{str(value)[:40]} (out of range)"
+        if abs(converted) >= _INT_LIMIT:
+            return f"{value if isinstance(value, str) else type(value).__name__}"[:40] + " (out of range)"
     return value
 
 
@@ -70,8 +77,9 @@ def defuse_integers(params: Any, spec: dict) -> None:
                 continue
             if option.get("type") == "int":
                 params[key] = _defused(params[key])
-            elif option.get("elements") == "int" and isinstance(params[key], list):
-                params[key] = [_defused(item) for item in params[key]]
+            elif option.get("elements") == "int":  # a scalar becomes a one-item list: defuse it too
+                value = params[key]
+                params[key] = [_defused(item) for item in value] if isinstance(value, list) else _defused(value)
 
 
 def _masked(value: Any, redact: Any) -> Any:

@@ -42,7 +42,7 @@ def total_pages(meta: dict) -> int | None:
     if pages is None:
         total, per_page = _int(meta.get("total")), _int(meta.get("per_page"))
         if total is not None and per_page:
-            pages = -(-total // per_page)
+            pages = total // per_page + (1 if total % per_page else 0)  # exact for any size
     return pages
 
 

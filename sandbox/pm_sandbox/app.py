@@ -1,8 +1,11 @@
-"""The WSGI application: routing, the guards, error rendering, counters and fault injection.
+"""The WSGI application: its state, routing, the guards, error rendering, counters and fault injection.
 
-The order of checks follows Laravel's middleware priority in ProcessMaker: route match (405 for a
-known path with the wrong method), then the Bearer guard (401), then the handler, which loads its
-model (404), checks permissions (403) and validates (422) in that order.
+The app holds the state of one sandbox process: the store, the request counters, the fault rules
+and the rate limiter of ``/oauth/token``; every request's ``Context`` carries them. The order of
+checks follows Laravel's middleware priority in ProcessMaker: route match (405 for a known path with
+the wrong method), then the Bearer guard (401), then the route, which loads its model (404), checks
+permissions (403) and has the model validate (422) in that order. Domain errors become responses
+here (``http.render``).
 """
 
 from __future__ import annotations
@@ -24,19 +27,22 @@ from werkzeug.wrappers import Request, Response
 from . import operator as operator_module
 from .api import router as api_router
 from .config import Settings
+from .errors import DomainError, NotFound
 from .http import (
     Context,
     HttpError,
     MethodNotAllowed,
-    NotFound,
+    ReadDeadline,
     Route,
     Router,
     json_response,
+    render,
 )
 from .oauth import router as oauth_router
 from .oauth.guard import authenticate_bearer
+from .oauth.throttle import RateLimiter
 from .operator import OPERATOR_HEADER, Counters, Fault, Faults, apply_latency
-from .seed import reset_store, seed_store
+from .seed import seed_store
 from .store import Store
 
 log = logging.getLogger("pm_sandbox")
@@ -62,15 +68,10 @@ class SandboxApp:
         self.url_map = self.router.build_map()
         self.counters = Counters()
         self.faults = Faults()
-
-    def reset(self) -> None:
-        reset_store(self.store, self.settings)
-        self.counters.reset()
-        self.faults.clear()
+        self.limiter = RateLimiter()
 
     # WSGI entry point
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        environ["pm_sandbox.app"] = self
         request = Request(environ)
         response = self.handle(request)
         return response(environ, start_response)
@@ -125,7 +126,10 @@ class SandboxApp:
         return None, {}, json_response({"message": "Not Found"}, 404)
 
     def _dispatch(self, request: Request, route: Route, params: dict[str, Any]) -> Response:
-        ctx = Context(request, self.store, self.settings, params=params, counters=self.counters)
+        ctx = Context(
+            request, self.store, self.settings, params=params,
+            counters=self.counters, faults=self.faults, limiter=self.limiter,
+        )
         try:
             limit = self.settings.max_body_bytes
             if (request.content_length or 0) > limit or not _buffer_chunked_body(request, limit):
@@ -137,6 +141,10 @@ class SandboxApp:
             return route.handler(ctx)
         except HttpError as error:
             return error.response()
+        except DomainError as error:
+            return render(error)
+        except ReadDeadline:  # the server closes the connection after this answer
+            return json_response({"message": "Request Timeout."}, 408)
         except Exception:  # noqa: BLE001 - any bug must still answer like Laravel does with debug off
             traceback.print_exc(file=sys.stderr)
             return json_response({"message": "Server Error"}, 500)

@@ -17,7 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=defaults.host, help="address to bind (loopback only unless --allow-remote)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free port (default 8000)")
     serve.add_argument("--db", default="", help="SQLite file (kept between runs); default: a temporary file")
-    serve.add_argument("--credentials", help="write URL, admin login, client ids/secrets and operator key here (0600)")
+    serve.add_argument("--credentials", help="write URL, admin login, client ids/secrets and operator key here (0600); "
+                       "default: next to the database (<db name>.credentials.json)")
     serve.add_argument("--public-url", help="URL to write to the credentials file instead of the bound address")
     serve.add_argument("--tls-cert", help="PEM certificate (chain) to serve HTTPS")
     serve.add_argument("--tls-key", help="PEM private key for --tls-cert")
@@ -39,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--token-rate-limit", type=int, default=defaults.token_rate_limit,
                        help="requests per minute per client on /oauth/token, 0 = unlimited (default 60)")
     serve.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes, help="largest request body")
+    serve.add_argument("--read-timeout", type=float, default=defaults.read_timeout,
+                       help="seconds a client has to send a request's headers, and again its body; "
+                       "slower ones get 408 and are closed (default 10)")
     serve.add_argument("--operator-key", default=os.environ.get("PM_SANDBOX_OPERATOR_KEY"),
                        help="key for /_sandbox/* (env PM_SANDBOX_OPERATOR_KEY); default: random")
     serve.add_argument("--admin-password", default=os.environ.get("PM_SANDBOX_ADMIN_PASSWORD"),
@@ -69,6 +73,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         rsa_bits=args.rsa_bits,
         token_rate_limit=args.token_rate_limit,
         max_body_bytes=args.max_body_bytes,
+        read_timeout=args.read_timeout,
         admin_password=args.admin_password,
         redirect_uri=args.redirect_uri,
         log_requests=args.log_requests,
@@ -86,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"pm-sandbox: error: {error}", file=sys.stderr)
         return 2
-    from .server import serve
+    from .server import StartupError, serve
 
-    serve(settings)
+    try:
+        serve(settings)
+    except StartupError as error:
+        print(f"pm-sandbox: {error}", file=sys.stderr)
+        return 1
     return 0

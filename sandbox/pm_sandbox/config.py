@@ -29,6 +29,7 @@ class Settings:
     rsa_bits: int = 2048  # passport:keys uses 4096; 2048 keeps start-up well under a second
     token_rate_limit: int = 60  # requests per minute per client IP on /oauth/token (Laravel's throttle)
     max_body_bytes: int = 32 * 1024 * 1024
+    read_timeout: float = 10.0  # seconds a client has to send a request's head, and then its body
     operator_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     admin_username: str = "admin"
     admin_password: str | None = None  # None = random, written to the credentials file
@@ -58,6 +59,7 @@ class Settings:
             "refresh_token_ttl": "--refresh-ttl",
             "personal_access_token_ttl": "--pat-ttl",
             "auth_code_ttl": "--code-ttl",
+            "read_timeout": "--read-timeout",
         }
         for name, option in ttl_options.items():
             if getattr(self, name) <= 0:

@@ -1,8 +1,8 @@
-"""HTTP plumbing shared by every part of the sandbox: errors, the request context, routes, lists.
+"""HTTP plumbing shared by every part of the sandbox: the request context, routes, responses, lists.
 
-The rules of the product live in the resource modules; this module only knows how ProcessMaker
-(Laravel) shapes a response: JSON bodies, the error bodies of its exception handler, and the
-paginated list envelope of ``ApiCollection``.
+The rules of the product live in the models; this module only knows how ProcessMaker (Laravel)
+shapes a response: JSON bodies, the bodies its exception handler gives each domain error
+(``render``), and the paginated list envelope of ``ApiCollection``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
+
+from . import errors
+from .php import form_fields, json_decode
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -37,6 +39,14 @@ def empty_response(status: int = 204) -> Response:
     response = Response(b"", status=status)
     response.headers.pop("Content-Type", None)
     return response
+
+
+class ReadDeadline(Exception):
+    """The client did not send its request (head, then body) within the server's read deadline.
+
+    Raised by the server's socket reader while the application reads the body; answered with 408. Not an
+    ``OSError``: werkzeug would turn that into an ordinary client disconnect.
+    """
 
 
 class HttpError(Exception):
@@ -62,20 +72,6 @@ class Unauthenticated(HttpError):
         super().__init__({"error": "Unauthenticated."})
 
 
-class Forbidden(HttpError):
-    status = 403
-
-    def __init__(self, message: str = "This action is unauthorized.") -> None:
-        super().__init__({"message": message})
-
-
-class NotFound(HttpError):
-    status = 404
-
-    def __init__(self, body: Any = None) -> None:
-        super().__init__({"error": "Not Found"} if body is None else body)
-
-
 class MethodNotAllowed(HttpError):
     status = 405
 
@@ -88,19 +84,19 @@ class MethodNotAllowed(HttpError):
         )
 
 
-class ValidationFailed(HttpError):
-    """422 in Laravel's ``invalidJson`` shape: first message plus "(and N more errors)"."""
-
-    status = 422
-
-    def __init__(self, errors: dict[str, list[str]], message: str | None = None) -> None:
-        if message is None:
-            messages = [text for texts in errors.values() for text in texts]
-            message = messages[0] if messages else "The given data was invalid."
-            extra = len(messages) - 1
-            if extra > 0:
-                message += f" (and {extra} more error{'s' if extra > 1 else ''})"
-        super().__init__({"message": message, "errors": errors})
+def render(error: errors.DomainError) -> Response:
+    """The response Laravel's exception handler gives a domain error."""
+    if isinstance(error, errors.NotFound):
+        return json_response({"error": "Not Found"}, 404)  # the API's fallback shape
+    if isinstance(error, errors.ValidationError):
+        return json_response({"message": error.message, "errors": error.errors}, 422)
+    if isinstance(error, errors.Forbidden):
+        return json_response({"message": error.message}, 403)
+    if isinstance(error, errors.Conflict):
+        return json_response({"message": error.message}, 409)
+    if isinstance(error, errors.ServerError):
+        return json_response({"message": error.message}, 500)
+    raise TypeError(f"no response for {type(error).__name__}")
 
 
 @dataclass
@@ -113,44 +109,32 @@ class Context:
     params: dict[str, Any] = field(default_factory=dict)
     user: dict[str, Any] | None = None
     token: dict[str, Any] | None = None
-    counters: Any = None  # the app's Counters, for handlers that count domain events (tokens issued)
+    # The app's state: Counters (requests, tokens issued), Faults, and the /oauth/token RateLimiter.
+    counters: Any = None
+    faults: Any = None
+    limiter: Any = None
     _body: Any = None
 
     def body(self) -> dict[str, Any]:
         """The request body as a dict: JSON when the content type says JSON, else the form fields.
 
-        Like Laravel, JSON is recognised by ``/json`` or ``+json`` anywhere in the content type.
+        Like Laravel, JSON is recognised by ``/json`` or ``+json`` anywhere in the content type, and a
+        body PHP cannot decode (broken, or nested deeper than json_decode's 512 levels) is no input.
         """
         if self._body is None:
             content_type = self.request.content_type or ""
             if "/json" in content_type or "+json" in content_type:
                 try:
-                    data = json.loads(self.request.get_data(cache=True) or b"{}")
+                    data = json_decode(self.request.get_data(cache=True) or b"{}")
                 except ValueError:
                     data = {}
                 self._body = data if isinstance(data, dict) else {}
             else:
-                self._body = _flatten_form(self.request.form)
+                self._body = form_fields(self.request.form)
         return self._body
-
-    def query(self, name: str, default: Any = None) -> Any:
-        value = self.request.args.get(name)
-        return default if value in (None, "") else value
 
     def base_url(self) -> str:
         return self.request.host_url.rstrip("/")
-
-
-def _flatten_form(form: MultiDict) -> dict[str, Any]:
-    """Form fields as PHP sees them: ``a[]=1&a[]=2`` is a list, everything else its last value."""
-    data: dict[str, Any] = {}
-    for key in form:
-        values = form.getlist(key)
-        if key.endswith("[]"):
-            data[key[:-2]] = values
-        else:
-            data[key] = values[-1]
-    return data
 
 
 Handler = Callable[[Context], Response]

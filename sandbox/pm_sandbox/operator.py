@@ -8,7 +8,6 @@ operator key in the ``X-Sandbox-Key`` header, except ``GET /_sandbox/health``.
 from __future__ import annotations
 
 import fnmatch
-import json
 import random
 import threading
 import time
@@ -16,14 +15,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from .http import (
-    Context,
-    HttpError,
-    Router,
-    ValidationFailed,
-    empty_response,
-    json_response,
-)
+from .errors import ValidationError
+from .http import Context, HttpError, Router, empty_response, json_response
+from .php import json_decode
+from .seed import reset_store
 
 OPERATOR_HEADER = "X-Sandbox-Key"
 FAULT_KINDS = {"500", "502", "503", "504", "429", "drop", "garbage", "html", "truncated", "empty"}
@@ -102,7 +97,7 @@ class Faults:
         rules = [_parse_rule(index, raw) for index, raw in enumerate(payload.get("rules") or [])]
         seed = payload.get("seed")
         if seed is not None and not isinstance(seed, int):
-            raise ValidationFailed({"seed": ["The seed must be an integer."]})
+            raise ValidationError({"seed": ["The seed must be an integer."]})
         with self._lock:
             self.rules = rules
             self.seed = seed
@@ -143,8 +138,8 @@ class Faults:
 
 
 def _parse_rule(index: int, raw: Any) -> FaultRule:
-    def invalid(message: str) -> ValidationFailed:
-        return ValidationFailed({f"rules.{index}": [message]})
+    def invalid(message: str) -> ValidationError:
+        return ValidationError({f"rules.{index}": [message]})
 
     if not isinstance(raw, dict):
         raise invalid("Each rule must be an object.")
@@ -208,32 +203,34 @@ def reset_counters(ctx: Context):
 
 @router.route("GET", "/_sandbox/faults", auth="operator")
 def get_faults(ctx: Context):
-    return json_response(ctx.request.environ["pm_sandbox.app"].faults.describe())
+    return json_response(ctx.faults.describe())
 
 
 @router.route("PUT", "/_sandbox/faults", auth="operator")
 def put_faults(ctx: Context):
     # Not ctx.body(): that turns a JSON list or broken JSON into {}, which would clear every rule.
     try:
-        payload = json.loads(ctx.request.get_data(cache=True) or b"null")
+        payload = json_decode(ctx.request.get_data(cache=True) or b"null")
     except ValueError:
         payload = None
     if not isinstance(payload, dict):
         raise HttpError({"message": "Send a JSON object."}, 400)
-    faults = ctx.request.environ["pm_sandbox.app"].faults
-    faults.configure(payload)
-    return json_response(faults.describe())
+    ctx.faults.configure(payload)
+    return json_response(ctx.faults.describe())
 
 
 @router.route("DELETE", "/_sandbox/faults", auth="operator")
 def delete_faults(ctx: Context):
-    ctx.request.environ["pm_sandbox.app"].faults.clear()
+    ctx.faults.clear()
     return empty_response()
 
 
 @router.route("POST", "/_sandbox/reset", auth="operator")
 def reset_everything(ctx: Context):
-    """Back to the seeded state (same clients, secrets and admin), counters zeroed, faults off."""
-    app = ctx.request.environ["pm_sandbox.app"]
-    app.reset()
+    """Back to the seeded state (same clients, secrets and admin), counters zeroed, faults off, and the
+    /oauth/token rate limits forgotten."""
+    reset_store(ctx.store, ctx.settings)
+    ctx.counters.reset()
+    ctx.faults.clear()
+    ctx.limiter.clear()
     return empty_response()

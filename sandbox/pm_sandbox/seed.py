@@ -6,15 +6,19 @@ the same database file writes the same credentials file again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from .api import seed_defaults
 from .config import Settings
+from .models import permissions, users
+from .models import settings as settings_model
+from .oauth import clients
 from .oauth.keys import keys_for
-from .security import hash_password, new_uuid, random_string, sandbox_password
+from .security import hash_password, random_string, sandbox_password
 from .store import Store, db_timestamp
 
 # Tables emptied by a reset; users, oauth_clients are trimmed back to their seeded rows instead.
@@ -34,7 +38,7 @@ def seed_store(store: Store, settings: Settings) -> dict[str, Any]:
         if raw is None:
             seeded = _seed_new(store, settings)
             store.set_meta("seed", json.dumps(seeded))
-            seed_defaults(store)
+            _seed_system_data(store)
         else:
             seeded = json.loads(raw)
             _sync_redirect(store, seeded, settings)
@@ -57,8 +61,8 @@ def reset_store(store: Store, settings: Settings) -> None:
             "'categories','settings','permissions','processes','screens','scripts')"
         )
         store.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'users'", (seeded["anon_user_id"],))
-        store.update(
-            "users",
+        users.ANY.update(
+            store,
             seeded["admin"]["id"],
             {
                 "password": hash_password(seeded["admin"]["password"], settings.bcrypt_cost),
@@ -67,68 +71,34 @@ def reset_store(store: Store, settings: Settings) -> None:
                 "deleted_at": None,
             },
         )
-        seed_defaults(store)
+        _seed_system_data(store)
+
+
+def _seed_system_data(store: Store) -> None:
+    """What a fresh ProcessMaker has: its permission catalogue and settings."""
+    permissions.seed(store)
+    settings_model.seed(store)
 
 
 def _seed_new(store: Store, settings: Settings) -> dict[str, Any]:
-    now = db_timestamp()
     password = settings.admin_password or sandbox_password()
-    admin_id = store.insert(
-        "users",
-        {
-            "uuid": new_uuid(),
-            "email": "admin@processmaker.com",
-            "password": hash_password(password, settings.bcrypt_cost),
-            "firstname": "Admin",
-            "lastname": "User",
-            "username": settings.admin_username,
-            "status": "ACTIVE",
-            "is_administrator": 1,
-            "password_changed_at": now,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
-    anon_id = store.insert(
-        "users",
-        {
-            "uuid": new_uuid(),
-            "email": "anonymous-pm4-user@processmaker.com",
-            "password": hash_password(random_string(40), settings.bcrypt_cost),
-            "firstname": "Anonymous",
-            "lastname": "User",
-            "username": ANON_USERNAME,
-            "status": "ACTIVE",
-            "is_system": 1,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    admin = users.add(store, {
+        "email": "admin@processmaker.com", "firstname": "Admin", "lastname": "User",
+        "username": settings.admin_username, "status": "ACTIVE", "is_administrator": 1,
+        "password_changed_at": db_timestamp(),
+    }, password, settings.bcrypt_cost)
+    anonymous = users.add(store, {
+        "email": "anonymous-pm4-user@processmaker.com", "firstname": "Anonymous", "lastname": "User",
+        "username": ANON_USERNAME, "status": "ACTIVE", "is_system": 1,
+    }, random_string(40), settings.bcrypt_cost)
 
-    def client(name: str, redirect: str, *, password: bool = False, personal: bool = False) -> dict[str, Any]:
-        secret = random_string(40)
-        client_id = store.insert(
-            "oauth_clients",
-            {
-                "name": name,
-                "secret": secret,
-                "provider": "users" if password else None,
-                "redirect": redirect,
-                "personal_access_client": int(personal),
-                "password_client": int(password),
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        if personal:
-            store.insert(
-                "oauth_personal_access_clients", {"client_id": client_id, "created_at": now, "updated_at": now}
-            )
-        return {"id": client_id, "secret": secret, "name": name, "redirect": redirect}
+    def client(name: str, redirect: str, **kind: bool) -> dict[str, Any]:
+        row = clients.create(store, name, redirect, **kind)
+        return {"id": row["id"], "secret": row["secret"], "name": name, "redirect": redirect}
 
     return {
-        "admin": {"id": admin_id, "username": settings.admin_username, "password": password},
-        "anon_user_id": anon_id,
+        "admin": {"id": admin["id"], "username": settings.admin_username, "password": password},
+        "anon_user_id": anonymous["id"],
         "clients": {
             "personal_access": client("PmApi", "http://localhost", personal=True),
             "password": client("Password Grant", "http://localhost", password=True),
@@ -142,7 +112,7 @@ def _sync_redirect(store: Store, seeded: dict[str, Any], settings: Settings) -> 
     client = seeded["clients"]["authorization_code"]
     if client["redirect"] != settings.redirect_uri:
         client["redirect"] = settings.redirect_uri
-        store.update("oauth_clients", client["id"], {"redirect": settings.redirect_uri})
+        clients.TABLE.update(store, client["id"], {"redirect": settings.redirect_uri})
         store.set_meta("seed", json.dumps(seeded))
 
 
@@ -172,13 +142,22 @@ def credentials_document(seeded: dict[str, Any], settings: Settings, url: str) -
 
 
 def write_credentials(path: str, document: dict[str, Any]) -> None:
-    """Write atomically with mode 0600 so a reader never sees a half-written or world-readable file."""
+    """Write atomically with mode 0600 so a reader never sees a half-written or world-readable file.
+
+    The temporary file gets an unpredictable name and is created with ``O_EXCL`` (mkstemp), so a file
+    or symlink another local user prepared in a shared directory is never written through; the rename
+    then replaces whatever stood at ``path`` (a symlink included) instead of following it.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(document, handle, indent=2)
-        handle.write("\n")
-    os.chmod(temp, 0o600)
-    os.replace(temp, target)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(document, handle, indent=2)
+            handle.write("\n")
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise

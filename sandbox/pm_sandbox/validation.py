@@ -19,7 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .http import ValidationFailed
+from .errors import ValidationError
+from .php import is_numeric, preg, to_string
 
 if TYPE_CHECKING:
     from .store import Store
@@ -87,43 +88,11 @@ def format_message(template: str, attribute: str, attributes: Mapping[str, str] 
     return text
 
 
-def php_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a PHP ``/.../flags`` pattern (the flags that matter here: i, u, x, s, m)."""
-    delimiter = pattern[0]
-    end = pattern.rindex(delimiter)
-    flags = 0
-    for flag in pattern[end + 1 :]:
-        flags |= {"i": re.IGNORECASE, "x": re.VERBOSE, "s": re.DOTALL, "m": re.MULTILINE}.get(flag, 0)
-    return re.compile(pattern[1:end], flags)
-
-
-def is_numeric(value: Any) -> bool:
-    """PHP's is_numeric: numbers and numeric strings, never booleans."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, float)):
-        return True
-    if isinstance(value, str):
-        return re.fullmatch(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", value) is not None
-    return False
-
-
-def php_string(value: Any) -> str:
-    """(string) $value as PHP casts it."""
-    if value is None or value is False:
-        return ""
-    if value is True:
-        return "1"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def is_alpha_spaces(value: Any) -> bool:
     # /^[\pL\s\-\_\d\.\']+$/u : letters, whitespace, - _ digits . '
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return False
-    text = php_string(value)
+    text = to_string(value)
     if not text:
         return False
     for char in text:
@@ -189,7 +158,7 @@ class Unique:
         if isinstance(value, (list, dict)):
             return [validator.message("unique", attribute)]
         sql = f'SELECT 1 FROM "{self.table}" WHERE "{self.column}" = ? COLLATE NOCASE'
-        params: list[Any] = [php_string(value)]
+        params: list[Any] = [to_string(value)]
         if self.ignore_id is not None:
             sql += " AND id <> ?"
             params.append(self.ignore_id)
@@ -204,7 +173,8 @@ class Unique:
 @dataclass
 class PasswordPolicy:
     """ProcessMaker's password rules: ``Password::min(n)->numbers()->symbols()``, an optional ``max``,
-    and ``StringHasAtLeastOneUpperCaseCharacter``, each switched by a ``password-policies.*`` setting."""
+    and ``StringHasAtLeastOneUpperCaseCharacter``, each switched by a ``password-policies.*`` setting
+    (``models.settings.password_policy``)."""
 
     minimum_length: int = 8
     maximum_length: int | None = None
@@ -229,33 +199,9 @@ class PasswordPolicy:
                 errors.append(validator.message("password.symbols", attribute))
             if self.numbers and not any(unicodedata.category(c).startswith("N") for c in text):
                 errors.append(validator.message("password.numbers", attribute))
-        if self.uppercase and isinstance(value, (str, int, float)) and not re.search("[A-Z]", php_string(value)):
+        if self.uppercase and isinstance(value, (str, int, float)) and not re.search("[A-Z]", to_string(value)):
             errors.append(validator.message("password.uppercase", attribute))
         return errors
-
-    @classmethod
-    def from_settings(cls, store: Store) -> PasswordPolicy:
-        """The policy as configured in the settings table (PM reads these into config)."""
-        rows = store.all("SELECT key, config FROM settings WHERE key LIKE 'password-policies.%'")
-        config = {row["key"].split(".", 1)[1]: row["config"] for row in rows}
-
-        def flag(name: str) -> bool:
-            raw = config.get(name)
-            return True if raw is None else raw not in ("", "0", "false")
-
-        def number(name: str, default: int | None) -> int | None:
-            try:
-                return int(config[name]) if config.get(name) not in (None, "") else default
-            except ValueError:
-                return default
-
-        return cls(
-            minimum_length=number("minimum_length", 8) or 8,
-            maximum_length=number("maximum_length", None),
-            numbers=flag("numbers"),
-            symbols=flag("special"),
-            uppercase=flag("uppercase"),
-        )
 
 
 class Validator:
@@ -290,7 +236,7 @@ class Validator:
     def validate(self) -> None:
         errors = self.errors()
         if errors:
-            raise ValidationFailed(errors)
+            raise ValidationError(errors)
 
     # one field
     def _validate_attribute(self, attribute: str, rules: list[str | CustomRule]) -> list[str]:
@@ -329,7 +275,7 @@ class Validator:
             return float(value), "numeric"
         if isinstance(value, (list, dict)):
             return len(value), "array"
-        return len(php_string(value)), "string"
+        return len(to_string(value)), "string"
 
     # the rules (Laravel's names)
     def _rule_required(self, attribute: str, value: Any, parameter: str, names: set[str]) -> list[str]:
@@ -378,15 +324,15 @@ class Validator:
         allowed = parameter.split(",") if parameter else []
         if isinstance(value, (list, dict)) and "array" in names:
             items = list(value.values()) if isinstance(value, dict) else value
-            ok = all(not isinstance(item, (list, dict)) and php_string(item) in allowed for item in items)
+            ok = all(not isinstance(item, (list, dict)) and to_string(item) in allowed for item in items)
         else:
-            ok = not isinstance(value, (list, dict)) and php_string(value) in allowed
+            ok = not isinstance(value, (list, dict)) and to_string(value) in allowed
         return [] if ok else [self.message("in", attribute)]
 
     def _rule_regex(self, attribute: str, value: Any, parameter: str, names: set[str]) -> list[str]:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             return [self.message("regex", attribute)]
-        return [] if php_regex(parameter).search(php_string(value)) else [self.message("regex", attribute)]
+        return [] if preg(parameter).search(to_string(value)) else [self.message("regex", attribute)]
 
     def _rule_alpha_spaces(self, attribute: str, value: Any, parameter: str, names: set[str]) -> list[str]:
         return [] if is_alpha_spaces(value) else [self.message("alpha_spaces", attribute)]
@@ -407,23 +353,17 @@ class Validator:
         assert self.store is not None, "exists needs a store"
         table, _, column = parameter.partition(",")
         found = not isinstance(value, (list, dict)) and self.store.scalar(
-            f'SELECT 1 FROM "{table}" WHERE "{column or attribute}" = ? LIMIT 1', (php_string(value),)
+            f'SELECT 1 FROM "{table}" WHERE "{column or attribute}" = ? LIMIT 1', (to_string(value),)
         )
         return [] if found else [self.message("exists", attribute)]
 
 
-def validate(
-    data: Data,
-    rules: RuleSet,
-    *,
-    store: Store | None = None,
-    messages: Mapping[str, str] | None = None,
-    attributes: Mapping[str, str] | None = None,
-) -> None:
-    """Raise ``ValidationFailed`` (422) with every failing field's messages, in rule order."""
-    Validator(data, rules, store=store, messages=messages, attributes=attributes).validate()
+def validate(data: Data, rules: RuleSet, **options: Any) -> None:
+    """Raise ``ValidationError`` with every failing field's messages, in rule order (``options``: the
+    Validator's ``store``, ``messages``, ``attributes``)."""
+    Validator(data, rules, **options).validate()
 
 
-def taken(attribute: str) -> ValidationFailed:
+def taken(attribute: str) -> ValidationError:
     """The ``unique`` failure, for a UNIQUE index that caught a race the rule could not see."""
-    return ValidationFailed({attribute: [format_message(MESSAGES["unique"], attribute)]})
+    return ValidationError({attribute: [format_message(MESSAGES["unique"], attribute)]})

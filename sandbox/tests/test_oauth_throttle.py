@@ -45,3 +45,15 @@ def test_no_rate_limit_headers_when_throttling_is_off(sandbox: SandboxProcess) -
     response = post_token(sandbox, password_form(sandbox))
     assert_token_success(response, refresh=True)
     assert "X-RateLimit-Limit" not in response.headers
+
+
+def test_reset_forgets_the_rate_limits() -> None:
+    """The limiter is part of the app's state: /_sandbox/reset clears it with everything else."""
+    with SandboxProcess(["--token-rate-limit", "2"]) as sb:
+        for _ in range(2):
+            assert_token_success(post_token(sb, password_form(sb)), refresh=True)
+        assert post_token(sb, password_form(sb)).status_code == 429
+        sb.reset()
+        again = post_token(sb, password_form(sb))
+        assert_token_success(again, refresh=True)
+        assert (again.headers["X-RateLimit-Limit"], again.headers["X-RateLimit-Remaining"]) == ("2", "1")

@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -392,6 +393,39 @@ def test_tls_client_ca_requires_a_client_certificate(start_server: Any, pki: dic
         requests.get(server.url + "/_sandbox/health", verify=pki["ca"], cert=pki["rogue"], timeout=5)
     again = requests.get(server.url + "/_sandbox/health", verify=pki["ca"], cert=pki["client"], timeout=5)
     assert again.status_code == 200  # refused handshakes did not hurt the server
+
+
+def test_tls_clients_stalled_in_the_handshake_neither_stall_the_server_nor_stay(
+    start_server: Any, pki: dict[str, Any]
+) -> None:
+    """A TLS handshake is driven without blocking a worker thread, and bounded by --read-timeout."""
+    cert, key = pki["server"]
+    server = start_server("--tls-cert", cert, "--tls-key", key, "--read-timeout", "3", verify=pki["ca"])
+    address = (server.url.split("//")[1].split(":")[0], int(server.url.rsplit(":", 1)[1]))
+    started = time.monotonic()
+    stalled = []
+    for _ in range(20):  # more than the 16 worker threads
+        sock = socket.create_connection(address, timeout=10)
+        sock.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # the start of a ClientHello, no more
+        stalled.append(sock)
+    try:
+        time.sleep(0.5)
+        for _ in range(2):
+            asked = time.monotonic()
+            response = requests.get(server.url + "/_sandbox/health", verify=pki["ca"], timeout=30)
+            assert response.status_code == 200
+            assert time.monotonic() - asked < 1.0
+        for sock in stalled:  # closed once the deadline passed
+            sock.settimeout(max(0.1, started + 3 + 3 - time.monotonic()))
+            try:
+                while sock.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass
+    finally:
+        for sock in stalled:
+            sock.close()
+    assert time.monotonic() - started >= 2.5
 
 
 # --- request limits ------------------------------------------------------------------------------

@@ -182,7 +182,11 @@ def test_item3_two_tasks_with_the_same_spent_pair_both_work(short_pb: Runner,
     assert pb_status(short_pb, "first") == pb_status(short_pb, "second") == 200
     assert short_pb.result("through_lookup") == "admin"
     counters = short_ttl_sandbox.counters()
-    assert counters["tokens_issued"] == {"password": 1, "refresh_token": 1}  # the pair was spent once
+    # The spent pair was never sent again: every token request was answered 200 (a reused refresh token
+    # gets 401), one login, and the renewals continued the one chain (a slow machine may see the 3-second
+    # rotated token expire too before the lookup, which then renews the live end of the chain).
+    assert counters["statuses"]["POST /oauth/token"] == {"200": served(counters, "POST /oauth/token")}
+    assert counters["tokens_issued"]["password"] == 1 and counters["tokens_issued"]["refresh_token"] >= 1
 
 
 def pb_status(pb: Runner, name: str) -> int:

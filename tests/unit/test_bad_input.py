@@ -28,6 +28,7 @@ from ansible_collections.processmaker.core.plugins.modules import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pm_sandbox.testing import SandboxProcess
+from property_runs import examples
 from unit_helpers import ScriptedServer, run_lookups, run_module
 
 MODULES = {"pm_api": pm_api, "pm_token": pm_token, "pm_resource": pm_resource, "pm_package": pm_package}
@@ -562,7 +563,7 @@ def test_random_arguments_against_a_live_sandbox_never_crash(module: str, fresh:
     _package_file(tmp_path)
     outcomes = {"exit": 0, "fail": 0, "reached the server": 0}
 
-    @settings(max_examples=EXAMPLES[module], deadline=None, database=None,
+    @settings(max_examples=examples(EXAMPLES[module]), deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
     @given(args=arguments(module, fresh, tmp_path))
     def check(args: dict) -> None:

@@ -33,6 +33,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.pagination impor
 from ansible_collections.processmaker.core.plugins.modules import pm_resource, pm_token
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from property_runs import examples
 from unit_helpers import connection, make_jwt, run_module
 
 TOKEN = "garbage-test-token-5d4c3b2a1f"  # ours: never in a message
@@ -177,7 +178,7 @@ extra_headers = st.fixed_dictionaries({}, optional={"Retry-After": st.sampled_fr
 answers = st.builds(Answer, statuses, content_types, bodies, extra_headers)
 answer_lists = st.lists(answers, min_size=1, max_size=3)
 
-SETTINGS = settings(max_examples=150, deadline=None, database=None,
+SETTINGS = settings(max_examples=examples(150), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.function_scoped_fixture])
 

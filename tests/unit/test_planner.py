@@ -28,6 +28,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.resource.planner
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from property_runs import examples
 
 USERS = KINDS["users"]
 PASSWORD = "S3cret!pass"
@@ -296,7 +297,7 @@ def user_world(draw):
     return list(server.values()), deleted, items
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), suppress_health_check=[HealthCheck.too_slow])
 @given(user_world(), st.booleans(), st.sampled_from(["present", "absent"]))
 def test_replanning_the_result_of_a_plan_changes_nothing(world, purge, state):
     server, deleted, items = world
@@ -339,7 +340,7 @@ def named_world(draw, kind_name):
 
 
 @pytest.mark.parametrize("kind_name", SIMPLE_KINDS)
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_replanning_is_unchanged_for_every_named_kind(kind_name, data):
     kind = KINDS[kind_name]
@@ -357,7 +358,7 @@ SETTING_FORMATS = {"boolean": [True, False, "yes", "no", 0], "text": ["8", 10, "
                    "checkboxes": [[], ["By email"], ["a", "b"]], "object": [{"a": 1}, {}, None]}
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(st.lists(st.tuples(st.sampled_from(sorted(SETTING_FORMATS)), st.data()), min_size=1, max_size=4))
 def test_replanning_settings_is_unchanged(entries):
     kind = KINDS["settings"]
@@ -374,7 +375,7 @@ def test_replanning_settings_is_unchanged(entries):
     assert not make_plan(kind, desired, after).changed
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(st.lists(st.tuples(st.sampled_from(["Sales", "EMEA", "Ops"]), st.sampled_from(["user", "group"]),
                           st.sampled_from(["jdoe", "rroe", "Sales", "Ops", "admin"])), max_size=6),
        st.lists(st.tuples(st.sampled_from(["Sales", "EMEA", "Ops"]), st.sampled_from(["jdoe", "rroe", "admin"])),

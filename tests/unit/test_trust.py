@@ -304,3 +304,11 @@ def test_item13_the_service_account_role_grants_no_permission_by_default():
     assert defaults["service_account_permissions"] == [] and defaults["service_account_group_permissions"] == []
     assert "edit-users" not in (role / "defaults" / "main.yml").read_text()
     assert "edit-users" in (role / "README.md").read_text()  # and the README says why
+
+
+@pytest.mark.parametrize("value", ["INF", "-inf", "1e5000", ["INF"]])
+def test_an_int_list_option_given_infinity_fails_cleanly(server, value):
+    """ansible-core's int check raises OverflowError for infinity (a traceback): defused into its own clean
+    'cannot be converted' failure, for a scalar as for a list (found by hypothesis)."""
+    result = run_module(pm_api, {"url": server.url, "access_token": bearer(), "path": "users", "status_code": value})
+    assert result["failed"] and "status_code" in result["msg"] and "Traceback" not in result["_raw"]

@@ -1,4 +1,4 @@
-"""The ProcessMaker /api/1.0 resources."""
+"""The ProcessMaker /api/1.0 routes: one module per resource, registered here."""
 
 from ..http import Router
 from . import (
@@ -15,7 +15,6 @@ from . import (
     tokens,
     users,
 )
-from .defaults import seed_defaults
 
 router = Router()
 # Literal paths before parameterised ones is how Laravel registers them; werkzeug ranks static
@@ -26,4 +25,4 @@ for _module in (
 ):
     router.include(_module.router)
 
-__all__ = ["router", "seed_defaults"]
+__all__ = ["router"]

@@ -7,25 +7,23 @@
 * ``POST /import/do-import``: multipart ``file``, ``options`` (a file part holding JSON; a plain form
   field is accepted too; absent = every asset ``update``), ``password`` → ``{processId, message}``.
 
-``{type}`` is ``process``, ``screen`` or ``script``. The package format is in ``packages.py``, what gets
-exported in ``exporter.py``, the import modes and how to tell an already installed package in
-``importer.py``. Password errors answer 400 ``{"error": "password required" | "incorrect password"}``.
+``{type}`` is ``process``, ``screen`` or ``script``. The package format is in ``models/packages.py``, what
+gets exported in ``models/exporter.py``, the import modes and how to tell an already installed package in
+``models/importer.py``. Password errors answer 400 ``{"error": "password required" | "incorrect password"}``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from werkzeug.wrappers import Response
 
-from ..http import Context, HttpError, NotFound, Router, ValidationFailed, json_response
-from ..validation import MESSAGES, format_message
-from . import authz
-from .common import load
-from .exporter import Exporter
-from .importer import Importer, read_options
-from .packages import (
+from ..errors import NotFound, ValidationError
+from ..http import Context, HttpError, Router, json_response
+from ..models.base import Table
+from ..models.exporter import Exporter
+from ..models.importer import import_package, plan, read_options
+from ..models.packages import (
     ROOT_TYPES,
     AssetType,
     PackageError,
@@ -35,6 +33,9 @@ from .packages import (
     file_name,
     read_package,
 )
+from ..php import json_decode
+from ..validation import MESSAGES, format_message
+from .common import require
 
 router = Router()
 
@@ -43,12 +44,12 @@ def _root(ctx: Context) -> tuple[AssetType, dict[str, Any]]:
     asset = ROOT_TYPES.get(ctx.params["type"])
     if asset is None:
         raise NotFound()
-    return asset, load(ctx, f'SELECT * FROM "{asset.table}" WHERE id = ?', ctx.params["id"])
+    return asset, Table(asset.table).get(ctx.store, ctx.params["id"])
 
 
 @router.route("GET", "/api/1.0/export/manifest/{type:str}/{id}")
 def manifest(ctx: Context) -> Response:
-    authz.require(ctx, "export-processes")
+    require(ctx, "export-processes")
     asset, row = _root(ctx)
     return json_response(Exporter(ctx.store).package(asset, row))
 
@@ -56,7 +57,7 @@ def manifest(ctx: Context) -> Response:
 @router.route("POST", "/api/1.0/export/{type:str}/download/{id}")
 def download(ctx: Context) -> Response:
     # template-authorization: export-<type>-templates, or export-processes.
-    authz.require(ctx, "export-processes", f"export-{ctx.params['type']}-templates")
+    require(ctx, "export-processes", f"export-{ctx.params['type']}-templates")
     asset, row = _root(ctx)
     body = ctx.body()
     package = Exporter(ctx.store, body.get("options")).package(asset, row)
@@ -72,13 +73,13 @@ def download(ctx: Context) -> Response:
 def _uploaded_package(ctx: Context) -> dict[str, Any]:
     upload = ctx.request.files.get("file")
     if upload is None:
-        raise ValidationFailed({"file": [format_message(MESSAGES["required"], "file")]})
+        raise ValidationError({"file": [format_message(MESSAGES["required"], "file")]})
     try:
         return read_package(upload.read(), ctx.request.form.get("password"))
     except PackageError as error:
         if error.password:
             raise HttpError({"error": str(error)}, 400) from error
-        raise ValidationFailed({"file": [str(error)]}) from error
+        raise ValidationError({"file": [str(error)]}) from error
 
 
 def _uploaded_options(ctx: Context) -> dict[str, Any]:
@@ -87,31 +88,27 @@ def _uploaded_options(ctx: Context) -> dict[str, Any]:
     if raw in (None, b"", ""):
         return {}
     try:
-        return read_options(json.loads(raw))
+        return read_options(json_decode(raw))
     except ValueError as error:
-        raise ValidationFailed({"options": ["The options must be a JSON object."]}) from error
+        raise ValidationError({"options": ["The options must be a JSON object."]}) from error
 
 
 @router.route("POST", "/api/1.0/import/preview")
 def preview(ctx: Context) -> Response:
-    authz.require(ctx, "export-processes")
+    require(ctx, "export-processes")
     package = _uploaded_package(ctx)
-    importer = _importer(ctx, package, {})
-    return json_response({"manifest": importer.preview(), "rootUuid": package["root"], "processVersion": 0})
+    manifest = plan(ctx.store, package, {}, _user_id(ctx)).preview()
+    return json_response({"manifest": manifest, "rootUuid": package["root"], "processVersion": 0})
 
 
 @router.route("POST", "/api/1.0/import/do-import")
 def do_import(ctx: Context) -> Response:
-    authz.require(ctx, "import-processes")
+    require(ctx, "import-processes")
     package = _uploaded_package(ctx)
     options = _uploaded_options(ctx)
-    with ctx.store.transaction():  # plan and write against one snapshot
-        process_id = _importer(ctx, package, options).run()
+    process_id = import_package(ctx.store, package, options, _user_id(ctx))
     return json_response({"processId": process_id, "message": None})
 
 
-def _importer(ctx: Context, package: dict[str, Any], options: dict[str, Any]) -> Importer:
-    try:
-        return Importer(ctx.store, package, options, ctx.user["id"] if ctx.user else None)
-    except PackageError as error:
-        raise ValidationFailed({"file": [str(error)]}) from error
+def _user_id(ctx: Context) -> int | None:
+    return ctx.user["id"] if ctx.user else None

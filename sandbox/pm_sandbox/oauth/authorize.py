@@ -15,6 +15,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ..http import Context, MethodNotAllowed, Router
+from ..php import http_build_query, to_string
 from ..security import random_string, token_id
 from ..store import db_timestamp
 from . import opaque
@@ -31,7 +32,6 @@ from .grants import PKCE_PATTERN
 from .inputs import body_params, query_params
 from .keys import keys_for
 from .pages import consent_page
-from .php import http_build_query, to_string
 from .scopes import defined_scope_ids, validate_scopes
 from .sessions import WebSession, current_user
 from .web import AuthenticationRequired, WebError, web_route

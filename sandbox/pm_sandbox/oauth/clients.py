@@ -1,4 +1,4 @@
-"""OAuth clients: lookup, secret check, which grants a client may use, redirect URI matching.
+"""OAuth clients: create, lookup, secret check, which grants a client may use, redirect URI matching.
 
 Rules of Passport 12's ``Bridge\\ClientRepository`` and league's ``RedirectUriValidator``.
 """
@@ -10,8 +10,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..store import Store
-from .php import empty
+from ..models.base import Columns, Row, Table, serialize_columns
+from ..php import empty
+from ..security import random_string
+from ..store import Store, db_timestamp
+
+TABLE = Table("oauth_clients")
+# Passport's Client model (``secret`` hidden, Carbon dates).
+COLUMNS: Columns = {
+    "id": "int", "user_id": "int", "name": "text", "provider": "text", "redirect": "text",
+    "personal_access_client": "bool", "password_client": "bool", "revoked": "bool", "created_at": "carbon",
+    "updated_at": "carbon",
+}
 
 
 @dataclass
@@ -55,6 +65,24 @@ class Client:
     def secret_matches(self, secret: str | None) -> bool:
         # Passport compares plain secrets with hash_equals (PM does not hash client secrets).
         return hmac.compare_digest((self.row["secret"] or "").encode(), (secret or "").encode())
+
+
+def serialize(row: Row) -> Row:
+    return serialize_columns(row, COLUMNS)
+
+
+def create(store: Store, name: str, redirect: str, *, password: bool = False, personal: bool = False) -> Row:
+    """ClientRepository::create (``passport:client``): a confidential client with a random 40-letter secret;
+    a password client uses the ``users`` provider, a personal access client is registered as one."""
+    now = db_timestamp()
+    row = TABLE.insert(store, {
+        "name": name, "secret": random_string(40), "provider": "users" if password else None, "redirect": redirect,
+        "personal_access_client": int(personal), "password_client": int(password), "created_at": now,
+        "updated_at": now,
+    })
+    if personal:
+        store.insert("oauth_personal_access_clients", {"client_id": row["id"], "created_at": now, "updated_at": now})
+    return row
 
 
 def client_key(identifier: Any) -> int | None:

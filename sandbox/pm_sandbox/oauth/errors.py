@@ -13,7 +13,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ..http import HttpError
-from .php import empty, htmlspecialchars, http_build_query, json_encode, to_string
+from ..php import empty, htmlspecialchars, http_build_query, json_encode, to_string
 
 INVALID_REQUEST = (
     "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more "

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..http import Context
+from ..php import empty, identical
 from ..security import check_password
 from ..store import db_timestamp
 from . import opaque
 from .clients import Client, find_active, redirect_allowed
 from .errors import (
+    OAuthError,
     invalid_client,
     invalid_credentials,
     invalid_grant,
@@ -35,7 +37,6 @@ from .errors import (
 from .inputs import basic_credentials, param
 from .jwt_tokens import AccessToken, issue_access_token, issue_refresh_token
 from .keys import keys_for
-from .php import empty
 from .scopes import finalize_scopes, validate_scopes
 
 PKCE_PATTERN = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
@@ -68,11 +69,6 @@ class IssuedTokens:
     refresh_token: str | None = None
 
 
-def same(a: Any, b: Any) -> bool:
-    """PHP's ``===`` for the JSON scalars involved (the string "3" is not the number 3)."""
-    return type(a) is type(b) and a == b
-
-
 def client_or_fail(ctx: Context, request: TokenRequest, identifier: Any) -> Client:
     client = find_active(ctx.store, identifier)
     if client is None:
@@ -97,6 +93,18 @@ def validate_client(ctx: Context, request: TokenRequest, grant_type: str) -> Cli
         if not redirect_allowed(redirect_uri, client.redirect_uris):
             raise invalid_client(request.authorization)
     return client
+
+
+def _decrypted(ctx: Context, request: TokenRequest, name: str, cannot_decrypt: Callable[[], OAuthError]) -> Any:
+    """The payload of an opaque parameter (a refresh token, an authorization code): a string, decrypted
+    with the app key and JSON-decoded."""
+    encrypted = request.get(name)
+    if not isinstance(encrypted, str):
+        raise invalid_request(name)
+    try:
+        return json.loads(opaque.decrypt(encrypted, keys_for(ctx.store, ctx.settings).app_key))
+    except (opaque.CannotDecrypt, ValueError):
+        raise cannot_decrypt() from None
 
 
 def password_grant(ctx: Context, request: TokenRequest) -> IssuedTokens:
@@ -130,15 +138,8 @@ def _validate_user(ctx: Context, request: TokenRequest) -> dict[str, Any]:
 
 def refresh_token_grant(ctx: Context, request: TokenRequest) -> IssuedTokens:
     client = validate_client(ctx, request, "refresh_token")
-    encrypted = request.get("refresh_token")
-    if not isinstance(encrypted, str):
-        raise invalid_request("refresh_token")
-    app_key = keys_for(ctx.store, ctx.settings).app_key
-    try:
-        data = json.loads(opaque.decrypt(encrypted, app_key))
-    except (opaque.CannotDecrypt, ValueError):
-        raise invalid_refresh_token("Cannot decrypt the refresh token") from None
-    if not isinstance(data, dict) or not same(data.get("client_id"), client.identifier):
+    data = _decrypted(ctx, request, "refresh_token", lambda: invalid_refresh_token("Cannot decrypt the refresh token"))
+    if not isinstance(data, dict) or not identical(data.get("client_id"), client.identifier):
         raise invalid_refresh_token("Token is not linked to client")
     if data["expire_time"] < int(time.time()):
         raise invalid_refresh_token("Token has expired")
@@ -169,14 +170,7 @@ def authorization_code_grant(ctx: Context, request: TokenRequest) -> IssuedToken
     client = client_or_fail(ctx, request, client_id)
     if client.confidential:  # public clients prove themselves with PKCE instead
         validate_client(ctx, request, "authorization_code")
-    encrypted = request.get("code")
-    if not isinstance(encrypted, str):
-        raise invalid_request("code")
-    app_key = keys_for(ctx.store, ctx.settings).app_key
-    try:
-        payload = json.loads(opaque.decrypt(encrypted, app_key))
-    except (opaque.CannotDecrypt, ValueError):
-        raise invalid_request("code", "Cannot decrypt the authorization code") from None
+    payload = _decrypted(ctx, request, "code", lambda: invalid_request("code", "Cannot decrypt the authorization code"))
     if not isinstance(payload, dict) or "auth_code_id" not in payload:
         raise invalid_request("code", "Authorization code malformed")
     if int(time.time()) > payload["expire_time"]:
@@ -185,13 +179,13 @@ def authorization_code_grant(ctx: Context, request: TokenRequest) -> IssuedToken
         revoked = ctx.store.scalar("SELECT revoked FROM oauth_auth_codes WHERE id = ?", (payload["auth_code_id"],))
         if revoked == 1:  # a missing row does not count as revoked here (Passport's AuthCodeRepository)
             raise invalid_request("code", "Authorization code has been revoked")
-        if not same(payload.get("client_id"), client.identifier):
+        if not identical(payload.get("client_id"), client.identifier):
             raise invalid_request("code", "Authorization code was not issued to this client")
         redirect_uri = request.get("redirect_uri")
         bound_uri = payload.get("redirect_uri")
         if not empty(bound_uri) and redirect_uri is None:
             raise invalid_request("redirect_uri")
-        if not same(bound_uri, redirect_uri):
+        if not identical(bound_uri, redirect_uri):
             raise invalid_request("redirect_uri", "Invalid redirect URI")
         scopes = finalize_scopes(validate_scopes(payload.get("scopes") or []), "authorization_code")
         verifier = request.get("code_verifier")

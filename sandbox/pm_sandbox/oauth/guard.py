@@ -14,9 +14,9 @@ from typing import Any
 import jwt
 
 from ..http import Context, Unauthenticated
+from ..php import PHP_TRIM
 from .clients import client_key
 from .keys import keys_for
-from .php import PHP_TRIM
 
 # league strips this prefix case-sensitively; Laravel's bearerToken() finds "Bearer " in any case.
 _LEAGUE_PREFIX = re.compile(r"^[ \t\n\r\f\v]*Bearer[ \t\n\r\f\v]")

@@ -9,52 +9,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from typing import Any
 
-from werkzeug.datastructures import MultiDict
-
 from ..http import Context
-
-_TRIM = re.compile("^[ \t\n\r\f\v\ufeff\u200b\u200e]+|[ \t\n\r\f\v\ufeff\u200b\u200e]+$")
-_NOT_TRIMMED = {"password", "password_confirmation"}
-
-
-def clean(data: dict[str, Any]) -> dict[str, Any]:
-    return {key: _clean_value(value, key not in _NOT_TRIMMED) for key, value in data.items()}
-
-
-def _clean_value(value: Any, trim: bool) -> Any:
-    if isinstance(value, str):
-        if trim:
-            value = _TRIM.sub("", value)
-        return None if value == "" else value
-    if isinstance(value, list):
-        return [_clean_value(item, True) for item in value]
-    if isinstance(value, dict):
-        return {key: _clean_value(item, True) for key, item in value.items()}
-    return value
+from ..php import form_fields, passport_input
 
 
 def body_params(ctx: Context) -> dict[str, Any]:
     """The parsed body (form or JSON), never the query string: league reads ``getParsedBody()``."""
-    return clean(ctx.body())
+    return passport_input(ctx.body())
 
 
 def query_params(ctx: Context) -> dict[str, Any]:
     """The query string the way PHP parses it: ``a[]=x`` is a list, otherwise the last value wins."""
-    return clean(_php_fields(ctx.request.args))
-
-
-def _php_fields(fields: MultiDict) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for key in fields:
-        values = fields.getlist(key)
-        if key.endswith("[]"):
-            data[key[:-2]] = values
-        else:
-            data[key] = values[-1]
-    return data
+    return passport_input(form_fields(ctx.request.args))
 
 
 def param(params: dict[str, Any], name: str, default: Any = None) -> Any:

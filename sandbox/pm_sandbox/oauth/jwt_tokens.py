@@ -15,10 +15,11 @@ from typing import Any
 import jwt
 
 from ..http import Context
+from ..php import to_string
 from ..security import token_id
+from ..store import db_timestamp_at
 from . import opaque
 from .keys import keys_for
-from .php import to_string
 
 _HEADER = {"typ": "JWT", "alg": "RS256"}
 
@@ -49,11 +50,6 @@ def _numeric_date(moment: float) -> int | float:
     return micros // 1_000_000 if micros % 1_000_000 == 0 else float(f"{micros // 1_000_000}.{micros % 1_000_000:06d}")
 
 
-def _timestamp(moment: float) -> str:
-    """The stored form of a unix time (UTC, whole seconds), like store.db_timestamp()."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(moment))
-
-
 def _row_user_id(user_id: Any) -> Any:
     if isinstance(user_id, str) and user_id.isascii() and user_id.isdigit():
         return int(user_id)
@@ -74,7 +70,7 @@ def issue_access_token(
     now = _now()
     expires_at = now + ttl
     identifier = token_id()
-    created = _timestamp(now)
+    created = db_timestamp_at(now)
     ctx.store.insert(
         "oauth_access_tokens",
         {
@@ -86,7 +82,7 @@ def issue_access_token(
             "revoked": 0,
             "created_at": created,
             "updated_at": created,
-            "expires_at": _timestamp(expires_at),
+            "expires_at": db_timestamp_at(expires_at),
         },
     )
     claims = {
@@ -109,7 +105,7 @@ def issue_refresh_token(ctx: Context, access: AccessToken, ttl: int) -> str:
     expire_time = int(time.time() + ttl)
     ctx.store.insert(
         "oauth_refresh_tokens",
-        {"id": identifier, "access_token_id": access.id, "revoked": 0, "expires_at": _timestamp(expire_time)},
+        {"id": identifier, "access_token_id": access.id, "revoked": 0, "expires_at": db_timestamp_at(expire_time)},
     )
     payload = {
         "client_id": access.client_identifier,

@@ -6,12 +6,20 @@ same grant code as ``POST /oauth/token``, then names the token row.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ..http import Context, HttpError
-from ..store import db_timestamp, parse_db_timestamp
+from ..errors import ServerError
+from ..http import Context
+from ..models.base import Columns, Row, serialize_columns
+from ..store import Store, db_timestamp
+from . import clients
 from .grants import TokenRequest, personal_access_grant
+
+# Passport's Token model, casts applied.
+COLUMNS: Columns = {
+    "id": "text", "user_id": "int", "client_id": "int", "name": "text", "scopes": "json", "revoked": "bool",
+    "created_at": "carbon", "updated_at": "carbon", "expires_at": "carbon",
+}
 
 
 def personal_access_client(ctx: Context) -> dict[str, Any]:
@@ -21,15 +29,14 @@ def personal_access_client(ctx: Context) -> dict[str, Any]:
         " ORDER BY p.id DESC LIMIT 1"
     )
     if client is None:
-        # Passport throws a RuntimeException: a server error.
-        raise HttpError({"message": "Server Error"}, 500)
+        raise ServerError()  # Passport throws a RuntimeException
     return client
 
 
 def issue_personal_access_token(ctx: Context, user_id: int, name: str, scopes: list[str]) -> tuple[str, dict]:
     """Create a token for ``user_id``: returns (the JWT, the token serialized like Passport's Token model).
 
-    Raises ``OAuthError`` (an ``HttpError``) when a scope is not defined or the client cannot be used.
+    Raises ``OAuthError`` when a scope is not defined or the client cannot be used.
     """
     client = personal_access_client(ctx)
     request = TokenRequest(
@@ -53,23 +60,37 @@ def issue_personal_access_token(ctx: Context, user_id: int, name: str, scopes: l
     return issued.access.jwt, serialize_token(row)
 
 
-def carbon_json(value: str | None) -> str | None:
-    """A stored UTC timestamp as Carbon's toJSON(): ``2025-01-31T12:34:56.000000Z``."""
-    moment = parse_db_timestamp(value)  # validates the stored form
-    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-
-
 def serialize_token(row: dict[str, Any]) -> dict[str, Any]:
-    """An ``oauth_access_tokens`` row as Passport's Token model serializes it (casts applied)."""
-    scopes = row.get("scopes")
-    return {
-        "id": row["id"],
-        "user_id": row["user_id"],
-        "client_id": row["client_id"],
-        "name": row["name"],
-        "scopes": json.loads(scopes) if scopes else [],
-        "revoked": bool(row["revoked"]),
-        "created_at": carbon_json(row["created_at"]),
-        "updated_at": carbon_json(row["updated_at"]),
-        "expires_at": carbon_json(row["expires_at"]),
-    }
+    """An ``oauth_access_tokens`` row as Passport's Token model serializes it (no scopes: ``[]``)."""
+    data = serialize_columns(row, COLUMNS)
+    data["scopes"] = data["scopes"] or []
+    return data
+
+
+def tokens_of(store: Store, user_id: int) -> list[Row]:
+    """UserTokenController::index: the user's live personal access tokens, each with its client."""
+    rows = store.all(
+        "SELECT t.*, "
+        "c.id AS c_id, c.user_id AS c_user_id, c.name AS c_name, c.provider AS c_provider, "
+        "c.redirect AS c_redirect, c.personal_access_client AS c_personal_access_client, "
+        "c.password_client AS c_password_client, c.revoked AS c_revoked, c.created_at AS c_created_at, "
+        "c.updated_at AS c_updated_at "
+        "FROM oauth_access_tokens t JOIN oauth_clients c ON c.id = t.client_id "
+        "WHERE t.user_id = ? AND t.revoked = 0 AND c.personal_access_client = 1 ORDER BY t.created_at, t.id",
+        (user_id,),
+    )
+    items = []
+    for row in rows:
+        token = {key: value for key, value in row.items() if not key.startswith("c_")}
+        client = {key[2:]: value for key, value in row.items() if key.startswith("c_")}
+        items.append({**serialize_token(token), "client": clients.serialize(client)})
+    return items
+
+
+def find_token(store: Store, token_id: str, user_id: int) -> Row | None:
+    """TokenRepository::findForUser: the user's token with that id, revoked or not."""
+    return store.one("SELECT * FROM oauth_access_tokens WHERE id = ? AND user_id = ?", (token_id, user_id))
+
+
+def revoke_token(store: Store, token_id: str) -> None:
+    store.execute("UPDATE oauth_access_tokens SET revoked = 1, updated_at = ? WHERE id = ?", (db_timestamp(), token_id))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..php import PHP_TRIM
 from .errors import invalid_request, invalid_scope
-from .php import PHP_TRIM
 
 DEFINED_SCOPES: dict[str, str] = {}  # id -> description, as Passport::tokensCan() would set them
 FULL_ACCESS = "*"

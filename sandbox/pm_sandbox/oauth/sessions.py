@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from ..http import Context
 from ..security import random_string
-from ..store import db_timestamp
+from ..store import db_timestamp, db_timestamp_at
 
 COOKIE_NAME = "processmaker_session"
 LIFETIME_SECONDS = 120 * 60  # Laravel's SESSION_LIFETIME default, 120 minutes
@@ -73,7 +73,7 @@ def load(ctx: Context) -> WebSession:
     row = ctx.store.one("SELECT * FROM web_sessions WHERE id = ?", (session_id,))
     if row is None:
         return WebSession()
-    cutoff = db_timestamp_from(time.time() - LIFETIME_SECONDS)
+    cutoff = db_timestamp_at(time.time() - LIFETIME_SECONDS)
     if row["updated_at"] < cutoff:
         return WebSession(stale_ids=[session_id], changed=True)
     try:
@@ -81,10 +81,6 @@ def load(ctx: Context) -> WebSession:
     except ValueError:
         data = {}
     return WebSession(session_id, row["user_id"], data if isinstance(data, dict) else {})
-
-
-def db_timestamp_from(unix_time: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(unix_time))
 
 
 def current_user(ctx: Context, session: WebSession) -> dict[str, Any] | None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from ..http import Context, Router, json_response
+from ..php import json_encode
 from .errors import OAuthError
 from .grants import IssuedTokens, TokenRequest, respond_to_token_request
 from .inputs import body_params
-from .php import json_encode
-from .throttle import RateLimiter, Verdict
+from .throttle import Verdict
 
 router = Router()
-limiter = RateLimiter()
 
 
 @router.route("POST", "/oauth/token", auth="none", name="passport.token")
@@ -34,10 +33,11 @@ def issue_token(ctx: Context) -> Response:
 
 
 def _throttle(ctx: Context) -> Verdict | None:
+    """The app's rate limiter (part of its state, cleared by ``/_sandbox/reset``)."""
     limit = ctx.settings.token_rate_limit
-    if limit <= 0:
+    if limit <= 0 or ctx.limiter is None:
         return None
-    return limiter.hit(ctx.request.remote_addr or "", limit)
+    return ctx.limiter.hit(ctx.request.remote_addr or "", limit)
 
 
 def token_response(issued: IssuedTokens) -> Response:

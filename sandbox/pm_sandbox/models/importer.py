@@ -39,12 +39,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..http import ValidationFailed
+from ..errors import ValidationError
 from ..security import new_uuid
 from ..store import Store, db_timestamp
-from . import bpmn
-from .asset_categories import ASSET_KINDS, sync_categories
-from .columns import Columns, dirty, stored, to_int
+from . import bpmn, categories
+from .base import Columns, Row, dirty, stored, to_int
 from .packages import (
     BY_MODEL,
     IMPORT_ORDER,
@@ -55,8 +54,6 @@ from .packages import (
     PackageError,
 )
 from .scripts import EXECUTORS, default_executor
-
-Row = dict[str, Any]
 
 # NOT NULL columns, filled when a package leaves them out or null.
 DEFAULTS: dict[str, Row] = {
@@ -74,15 +71,15 @@ def read_options(raw: Any) -> dict[str, Any]:
     if raw in (None, "", []):
         return {}
     if not isinstance(raw, dict):
-        raise ValidationFailed({"options": ["The options must be a JSON object."]})
+        raise ValidationError({"options": ["The options must be a JSON object."]})
     for key, value in raw.items():
         mode = value.get("mode") if isinstance(value, dict) else value if key == "mode" else None
         if mode is None:
             continue
         if mode == "new":
-            raise ValidationFailed({"options": ['Mode "new" can only be set by the system.']})
+            raise ValidationError({"options": ['Mode "new" can only be set by the system.']})
         if mode not in MODES:
-            raise ValidationFailed({"options": [f"Invalid mode: {mode}"]})
+            raise ValidationError({"options": [f"Invalid mode: {mode}"]})
     return raw
 
 
@@ -118,6 +115,20 @@ class Planned:
     target_id: int | None = None  # the asset's id here, once known
     values: Row | None = None
     category_ids: list[int] = field(default_factory=list)
+
+
+def plan(store: Store, package: Row, options: Row, user_id: int | None) -> Importer:
+    """What importing ``package`` would do; a package whose root is not an asset is invalid (422 on ``file``)."""
+    try:
+        return Importer(store, package, options, user_id)
+    except PackageError as error:
+        raise ValidationError({"file": [str(error)]}) from error
+
+
+def import_package(store: Store, package: Row, options: Row, user_id: int | None) -> int | None:
+    """Plan and write against one snapshot; the id of the root asset here."""
+    with store.transaction():
+        return plan(store, package, options, user_id).run()
 
 
 class Importer:
@@ -303,5 +314,6 @@ class Importer:
                 row["kind"] = asset.category_kind
             planned.target_id = self.store.insert(asset.table, row)
         if asset.asset_kind:
-            sync_categories(self.store, ASSET_KINDS[asset.asset_kind], planned.target_id, planned.category_ids)
+            kind = categories.ASSET_KINDS[asset.asset_kind]
+            categories.sync(self.store, kind, planned.target_id, planned.category_ids)
 

@@ -21,19 +21,15 @@ from urllib.parse import quote
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ..php import json_decode
 from . import processes, screens, scripts
-from .columns import Columns
+from .base import Columns
+from .categories import COLUMNS as CATEGORY_COLUMNS
 
 VERSION = "2"
 EXPORTERS = "ProcessMaker\\ImportExport\\Exporters\\"
 MODELS = "ProcessMaker\\Models\\"
 MODES = ("update", "discard", "copy")
-
-CATEGORY_COLUMNS: Columns = {
-    "id": "int", "uuid": "text", "name": "text", "status": "text", "is_system": "int", "created_at": "date",
-    "updated_at": "date",
-}
-
 
 @dataclass(frozen=True)
 class AssetType:
@@ -78,8 +74,8 @@ def _plural(word: str) -> str:
     return word[:-1] + "ies" if word.endswith("y") else word + "es" if word.endswith("s") else word + "s"
 
 
-PROCESS = AssetType("Process", EXPORTERS + "ProcessExporter", "processes",
-                    {**processes.COLUMNS, **processes.STORED_ONLY}, "name", ("name",), asset_kind="process")
+PROCESS = AssetType("Process", EXPORTERS + "ProcessExporter", "processes", processes.ALL_COLUMNS, "name", ("name",),
+                    asset_kind="process")
 SCREEN = AssetType("Screen", EXPORTERS + "ScreenExporter", "screens", screens.COLUMNS, "title", ("key", "title"),
                    asset_kind="screen", hidden_attributes=("screen_category_id",))
 SCRIPT = AssetType("Script", EXPORTERS + "ScriptExporter", "scripts", scripts.COLUMNS, "title", ("title",),
@@ -140,7 +136,7 @@ def decrypt(package: dict[str, Any], password: str | None) -> dict[str, Any]:
 def read_package(content: bytes, password: str | None) -> dict[str, Any]:
     """Parse, decrypt and check the shape of an uploaded package."""
     try:
-        package = json.loads(content)
+        package = json_decode(content)
     except ValueError as error:
         raise PackageError("The file is not a JSON export package.") from error
     if not isinstance(package, dict):

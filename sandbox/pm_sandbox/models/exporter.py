@@ -18,12 +18,10 @@ import json
 from typing import Any
 
 from ..store import Store
-from . import bpmn
-from .asset_categories import ASSET_KINDS, assigned_ids
+from . import bpmn, processes
+from .base import Row
+from .categories import ASSET_KINDS, assigned_ids
 from .packages import CATEGORY_TYPES, PROCESS, SCREEN, SCRIPT, VERSION, AssetType
-from .processes import serialize_process
-
-Row = dict[str, Any]
 
 
 class Exporter:
@@ -128,7 +126,7 @@ class Exporter:
         """ExporterBase::getProcessManager (only processes have one)."""
         if asset is not PROCESS:
             return None, ""
-        manager_id = serialize_process(self.store, row)["manager_id"]  # it lives inside ``properties``
+        manager_id = processes.manager_id(row)
         user = self.store.one("SELECT firstname, lastname FROM users WHERE id = ?", (manager_id,)) if manager_id else None
         return (manager_id, f"{user['firstname']} {user['lastname']}") if user else (None, "")
 
