@@ -320,8 +320,12 @@ def test_all_pages_are_merged(server):
 
 def test_each_page_is_decoded_once(server, monkeypatch):
     """The transport checks a GET's JSON (to retry a corrupt body); the client reuses what it decoded."""
-    from ansible_collections.processmaker.core.plugins.module_utils import client as client_module
-    from ansible_collections.processmaker.core.plugins.module_utils import transport as transport_module
+    from ansible_collections.processmaker.core.plugins.module_utils import (
+        client as client_module,
+    )
+    from ansible_collections.processmaker.core.plugins.module_utils import (
+        transport as transport_module,
+    )
 
     decoded = []
     original = transport_module.parse_json_body

@@ -216,7 +216,9 @@ def test_many_secrets_are_masked_through_the_index():
 
 def test_a_long_item_list_is_summarised_in_module_args(server, monkeypatch):
     """Every item is in results already; echoing 10,000 of them back cost more than the rest of a run."""
-    from ansible_collections.processmaker.core.plugins.module_utils.resource import converge as converge_module
+    from ansible_collections.processmaker.core.plugins.module_utils.resource import (
+        converge as converge_module,
+    )
 
     monkeypatch.setattr(converge_module, "SHOWN_ITEMS", 3)
     users = [user(n) for n in range(4)]
