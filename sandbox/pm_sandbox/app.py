@@ -113,8 +113,12 @@ class SandboxApp:
             endpoint, params = adapter.match(path, method)
             return self.router.routes[endpoint], params, None
         except WerkzeugMethodNotAllowed as error:
-            allowed = sorted(set(error.valid_methods or []), key=_METHOD_ORDER.index)
-            return None, {}, MethodNotAllowed(method, path, allowed).response()
+            # Laravel matches among the routes of the request's method first, so a GET to a path that
+            # only has PUT/DELETE routes (/settings/{setting}, /script-executors/{id}) reaches the
+            # API's GET fallback; only with no route of its own method is the request a 405.
+            if not (path.startswith(API_PREFIX + "/") and method in ("GET", "HEAD")):
+                allowed = sorted(set(error.valid_methods or []), key=_METHOD_ORDER.index)
+                return None, {}, MethodNotAllowed(method, path, allowed).response()
         except WerkzeugNotFound:
             pass
         if path.startswith(API_PREFIX + "/"):

@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="password of the seeded admin on a new database (env PM_SANDBOX_ADMIN_PASSWORD)")
     serve.add_argument("--redirect-uri", default=defaults.redirect_uri,
                        help="redirect URI of the seeded authorization-code client")
+    serve.add_argument("--executor-build-seconds", type=float, default=defaults.executor_build_seconds,
+                       help="how long an emulated script executor image build takes: queued for the first half, "
+                       "building for the second (default 0.5)")
     serve.add_argument("--log-requests", action="store_true", help="log one line per request")
     return parser
 
@@ -77,6 +80,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         admin_password=args.admin_password,
         redirect_uri=args.redirect_uri,
         log_requests=args.log_requests,
+        executor_build_seconds=args.executor_build_seconds,
     )
     if args.operator_key:
         settings.operator_key = args.operator_key

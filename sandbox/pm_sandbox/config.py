@@ -36,6 +36,7 @@ class Settings:
     redirect_uri: str = "http://127.0.0.1:8976/callback"
     app_name: str = "ProcessMaker"
     log_requests: bool = False
+    executor_build_seconds: float = 0.5  # how long an emulated script executor image build takes
 
     @property
     def scheme(self) -> str:
@@ -64,6 +65,8 @@ class Settings:
         for name, option in ttl_options.items():
             if getattr(self, name) <= 0:
                 raise ValueError(f"{option} must be a positive number of seconds")
+        if not 0 <= self.executor_build_seconds <= 3600:
+            raise ValueError("--executor-build-seconds must be between 0 and 3600")
 
 
 def _is_loopback(host: str) -> bool:

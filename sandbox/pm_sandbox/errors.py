@@ -2,7 +2,8 @@
 
 Models and validation raise these; ``http.render`` turns each into the response ProcessMaker
 (Laravel's exception handler) sends: 404 ``{"error": "Not Found"}``, 403 ``{"message": ...}``, 422
-``{"message", "errors"}``, 409 ``{"message": ...}``, 500 ``{"message": "Server Error"}``.
+``{"message", "errors"}``, 409 ``{"message": ...}``, 500 ``{"message": "Server Error"}``, and ``abort()``'s
+``{"message": ...}`` with its status.
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ class Conflict(DomainError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
+        self.message = message
+
+
+class Aborted(DomainError):
+    """Laravel's ``abort($status, $message)`` (an HttpException): ``{"message": ...}`` with that status."""
+
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(message)
+        self.status = status
         self.message = message
 
 

@@ -94,6 +94,8 @@ def render(error: errors.DomainError) -> Response:
         return json_response({"message": error.message}, 403)
     if isinstance(error, errors.Conflict):
         return json_response({"message": error.message}, 409)
+    if isinstance(error, errors.Aborted):
+        return json_response({"message": error.message}, error.status)
     if isinstance(error, errors.ServerError):
         return json_response({"message": error.message}, 500)
     raise TypeError(f"no response for {type(error).__name__}")
@@ -190,11 +192,13 @@ def paginate(
     total: int | None = None,
     fetch: Callable[[int, int], list[dict[str, Any]]] | None = None,
     default_per_page: int = 10,
+    meta_hook: Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]] | None = None,
 ) -> Response:
     """The ``{data, meta}`` envelope of ProcessMaker's ``ApiCollection``.
 
     Pass either the full ``items`` list (paginated here, in memory) or ``total`` and a ``fetch(limit,
-    offset)`` callback so large tables are paginated in SQL.
+    offset)`` callback so large tables are paginated in SQL. ``meta_hook(meta, items)`` may reshape the
+    ``meta`` of a collection that differs from ``ApiCollection`` (TaskCollection).
     """
     per_page = _positive_int(ctx.request.args.get("per_page"), default_per_page)
     page = _positive_int(ctx.request.args.get("page"), 1)
@@ -222,6 +226,8 @@ def paginate(
         "to": offset + len(data) if data else None,
         "total": total,
     }
+    if meta_hook is not None:
+        meta = meta_hook(meta, data)
     return json_response({"data": data, "meta": meta})
 
 

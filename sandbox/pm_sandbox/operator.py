@@ -1,4 +1,4 @@
-"""Operator endpoints (outside ``/api``): request counters, fault injection, reset.
+"""Operator endpoints (outside ``/api``): request counters, fault injection, reset, emulated executor builds.
 
 Tests and benchmarks read the counters to assert how many requests a play made; fault rules make
 the sandbox behave like a flaky proxy in front of ProcessMaker. Every endpoint here needs the
@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import ValidationError
 from .http import Context, HttpError, Router, empty_response, json_response
+from .models import script_executors
 from .php import json_decode
 from .seed import reset_store
 
@@ -223,6 +224,13 @@ def put_faults(ctx: Context):
 def delete_faults(ctx: Context):
     ctx.faults.clear()
     return empty_response()
+
+
+@router.route("GET", "/_sandbox/executor-builds", auth="operator")
+def executor_builds(ctx: Context):
+    """Every emulated script executor image build, oldest first, with its state now (a sandbox extension:
+    ProcessMaker reports builds only over its websocket)."""
+    return json_response({"builds": script_executors.builds(ctx.store)})
 
 
 @router.route("POST", "/_sandbox/reset", auth="operator")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .models import permissions, users
+from .models import permissions, script_executors, users
 from .models import settings as settings_model
 from .oauth import clients
 from .oauth.keys import keys_for
@@ -23,7 +23,8 @@ from .store import Store, db_timestamp
 
 # Tables emptied by a reset; users, oauth_clients are trimmed back to their seeded rows instead.
 RESET_TABLES = [
-    "category_assignments", "processes", "screens", "scripts",
+    "process_request_tokens", "process_requests", "process_versions", "processables",
+    "category_assignments", "processes", "screens", "scripts", "script_executor_builds", "script_executors",
     "group_members", "groups", "environment_variables", "categories", "settings", "assignables",
     "permissions", "oauth_access_tokens", "oauth_refresh_tokens", "oauth_auth_codes", "web_sessions",
 ]
@@ -42,6 +43,8 @@ def seed_store(store: Store, settings: Settings) -> dict[str, Any]:
         else:
             seeded = json.loads(raw)
             _sync_redirect(store, seeded, settings)
+            if store.scalar("SELECT COUNT(*) FROM script_executors") == 0:  # a database from before executors
+                script_executors.seed(store)
     keys_for(store, settings)  # create the signing keys now, not on the first token request
     return seeded
 
@@ -58,7 +61,8 @@ def reset_store(store: Store, settings: Settings) -> None:
         store.execute("DELETE FROM users WHERE id NOT IN (?, ?)", (seeded["admin"]["id"], seeded["anon_user_id"]))
         store.execute(
             "DELETE FROM sqlite_sequence WHERE name IN ('groups','group_members','environment_variables',"
-            "'categories','settings','permissions','processes','screens','scripts')"
+            "'categories','settings','permissions','processes','screens','scripts','script_executors',"
+            "'script_executor_builds','process_requests','process_request_tokens','process_versions')"
         )
         store.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'users'", (seeded["anon_user_id"],))
         users.ANY.update(
@@ -75,9 +79,10 @@ def reset_store(store: Store, settings: Settings) -> None:
 
 
 def _seed_system_data(store: Store) -> None:
-    """What a fresh ProcessMaker has: its permission catalogue and settings."""
+    """What a fresh ProcessMaker has: its permission catalogue, settings and the packages' script executors."""
     permissions.seed(store)
     settings_model.seed(store)
+    script_executors.seed(store)
 
 
 def _seed_new(store: Store, settings: Settings) -> dict[str, Any]:

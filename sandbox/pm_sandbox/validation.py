@@ -222,7 +222,8 @@ class Validator:
 
     def message(self, key: str, attribute: str, **values: Any) -> str:
         rule = key.split(".", 1)[0]
-        template = self.custom_messages.get(f"{attribute}.{rule}") or MESSAGES[key]
+        # Laravel looks for "attribute.rule", then a message for the rule on any attribute.
+        template = self.custom_messages.get(f"{attribute}.{rule}") or self.custom_messages.get(rule) or MESSAGES[key]
         return format_message(template, attribute, self.attributes, **values)
 
     def errors(self) -> dict[str, list[str]]:

@@ -9,9 +9,12 @@ from . import (
     groups,
     permissions,
     processes,
+    requests,
     screens,
+    script_executors,
     scripts,
     settings,
+    tasks,
     tokens,
     users,
 )
@@ -21,7 +24,7 @@ router = Router()
 # segments first anyway, so /users/restore never reaches /users/{user}.
 for _module in (
     users, tokens, groups, group_members, environment_variables, categories, settings, permissions, screens, scripts,
-    processes, export_import,
+    script_executors, processes, export_import, requests, tasks,
 ):
     router.include(_module.router)
 

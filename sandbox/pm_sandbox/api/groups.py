@@ -1,12 +1,17 @@
-"""``/groups`` and the members of a group (GroupController)."""
+"""``/groups`` and the members of a group (GroupController).
+
+``GET /groups?include=`` eager-loads the named relations (``$query->with($include)``); ``permissions`` is
+the one way the API shows what a group holds (Group has no ``$hidden``). ``membersCount`` adds
+``group_members_count``. Other relation names are ignored here.
+"""
 
 from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
 from ..http import Context, Router, empty_response, json_response
-from ..models import groups, users
-from ..models.base import Row
+from ..models import groups, permissions, users
+from ..models.base import GROUP_CLASS, Row
 from .common import bound, can, includes, listing, query_value, read_body
 
 router = Router()
@@ -18,9 +23,13 @@ ITEM = "/api/1.0/groups/{group}"
 @router.route("GET", "/api/1.0/groups")
 @can(*VIEWERS, "create-projects", "view-projects", message=NOT_AUTHORIZED)
 def index(ctx: Context) -> Response:
-    count = "membersCount" in includes(ctx)
-    query = groups.query(query_value(ctx, "filter"), query_value(ctx, "status"), count_members=count)
-    return listing(ctx, query, groups.serialize, groups.SORTABLE, "name")
+    wanted = includes(ctx)
+    query = groups.query(query_value(ctx, "filter"), query_value(ctx, "status"), count_members="membersCount" in wanted)
+    serialize = groups.serialize
+    if "permissions" in wanted:
+        def serialize(row: Row) -> Row:
+            return {**groups.serialize(row), "permissions": permissions.direct(ctx.store, GROUP_CLASS, row["id"])}
+    return listing(ctx, query, serialize, groups.SORTABLE, "name")
 
 
 @router.route("GET", ITEM)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from ..http import Context, Router, empty_response, json_response
-from ..models import processes
+from ..models import process_versions, processes
 from ..models.base import Row
 from .common import bound, can, includes, listing, query_value, read_body
 
@@ -59,7 +59,9 @@ def store(ctx: Context) -> Response:
 @bound(TABLE, "process", "edit-processes")
 def update(ctx: Context, process: Row) -> Response:
     body = read_body(ctx, keep_raw=("bpmn", "svg"))
-    return _resource(ctx, processes.update(ctx.store, process, body, _user_id(ctx)))
+    updated = processes.update(ctx.store, process, body, _user_id(ctx))
+    process_versions.sync(ctx.store, process["id"], body)  # cancel_request, edit_data
+    return _resource(ctx, updated)
 
 
 @router.route("DELETE", ITEM)

@@ -36,7 +36,7 @@ class AssetModel:
     columns: base.Columns  # the columns the resource shows
     name_column: str  # unique per table: "name" or "title"
     rules: Callable[[int | None], RuleSet] | None = None  # Model::rules($existing), for create() and update()
-    values: Callable[[dict[str, Any]], Row] | None = None  # the body's fillable fields as columns
+    values: Callable[[Store, dict[str, Any]], Row] | None = None  # the body's fillable fields as columns
 
     @property
     def table(self) -> Table:
@@ -68,13 +68,13 @@ class AssetModel:
         categories.require_category(body, self.kind.category_column, creating=True)
         checks = self.rules(None)
         validate(body, checks, store=store)
-        return self.insert(store, body, checks, base.new_row(self.values(body)), self.category_ids(body))
+        return self.insert(store, body, checks, base.new_row(self.values(store, body)), self.category_ids(body))
 
     def update(self, store: Store, row: Row, body: dict[str, Any]) -> None:
         assert self.rules is not None and self.values is not None
         checks = self.rules(row["id"])
         validate(body, checks, store=store)
-        changes = self.changes(row, self.values(body))
+        changes = self.changes(row, self.values(store, body))
         self.write(store, row, body, checks, changes, self.category_ids(body))
 
     def changes(self, row: Row, values: Row, columns: base.Columns | None = None) -> Row:

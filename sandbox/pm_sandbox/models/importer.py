@@ -42,7 +42,7 @@ from typing import Any
 from ..errors import ValidationError
 from ..security import new_uuid
 from ..store import Store, db_timestamp
-from . import bpmn, categories
+from . import bpmn, categories, script_executors
 from .base import Columns, Row, dirty, stored, to_int
 from .packages import (
     BY_MODEL,
@@ -53,7 +53,6 @@ from .packages import (
     AssetType,
     PackageError,
 )
-from .scripts import EXECUTORS, default_executor
 
 # NOT NULL columns, filled when a package leaves them out or null.
 DEFAULTS: dict[str, Row] = {
@@ -245,8 +244,8 @@ class Importer:
             values["run_as_user_id"] = self.store.scalar(
                 "SELECT id FROM users WHERE is_administrator = 1 AND deleted_at IS NULL ORDER BY id LIMIT 1"
             )
-        if values.get("script_executor_id") not in EXECUTORS:
-            values["script_executor_id"] = default_executor(values.get("language"))
+        if values.get("script_executor_id") not in script_executors.ids(self.store):
+            values["script_executor_id"] = script_executors.default_for(self.store, values.get("language"))
 
     def unique_name(self, planned: Planned, name: str) -> str:
         asset = planned.asset

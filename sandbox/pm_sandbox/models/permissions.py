@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import UNAUTHORIZED, Forbidden, NotFound
+from ..errors import UNAUTHORIZED, Forbidden, NotFound, ServerError
 from ..php import truthy
 from ..security import new_uuid
 from ..store import Store, db_timestamp
@@ -154,7 +154,11 @@ def is_self_or_holds(store: Store, user: Row | None, target: Row, permission: st
 
 def assign(store: Store, acting: Row, body: dict[str, Any]) -> None:
     """PermissionController::update: a user's or a group's direct permissions (``permission_names``), and a
-    user's ``is_administrator``, which only an administrator may grant, revoke or touch."""
+    user's ``is_administrator``, which only an administrator may grant, revoke or touch.
+
+    The sync always runs: without ``permission_names`` (``?? []``) it removes every direct permission; a
+    value that is not an array (a string) makes ``whereIn`` fail in ``count()``, a 500, after
+    ``is_administrator`` was already saved (no transaction)."""
     if "user_id" in body:
         target = users.ACTIVE.get(store, base.model_key(body["user_id"]))
         assignable_type = base.USER_CLASS
@@ -165,19 +169,41 @@ def assign(store: Store, acting: Row, body: dict[str, Any]) -> None:
         assignable_type = base.GROUP_CLASS
     else:
         raise NotFound()
-    with store.transaction():
-        if assignable_type == base.USER_CLASS and "is_administrator" in body:
+    if assignable_type == base.USER_CLASS and "is_administrator" in body:
+        with store.transaction():
             users.ANY.update(
                 store, target["id"],
                 base.touched({"is_administrator": int(truthy(body["is_administrator"]))}),
             )
-        if "permission_names" in body:
-            _sync(store, assignable_type, target["id"], body["permission_names"])
+    names = body.get("permission_names")
+    if names is None:
+        names = []
+    elif not isinstance(names, (list, dict)):
+        raise ServerError()
+    with store.transaction():
+        _sync(store, assignable_type, target["id"], list(names.values()) if isinstance(names, dict) else names)
 
 
-def _sync(store: Store, assignable_type: str, assignable_id: int, names: Any) -> None:
+def direct(store: Store, assignable_type: str, assignable_id: int) -> list[Row]:
+    """The ``permissions`` relation (morphToMany through ``assignables``) as Eloquent serializes it when
+    loaded: each permission with its ``pivot``."""
+    rows = store.all(
+        "SELECT p.* FROM assignables a JOIN permissions p ON p.id = a.permission_id"
+        " WHERE a.assignable_type = ? AND a.assignable_id = ? ORDER BY p.id",
+        (assignable_type, assignable_id),
+    )
+    return [
+        {**serialize(row), "pivot": {"assignable_id": assignable_id, "permission_id": row["id"],
+                                     "assignable_type": assignable_type}}
+        for row in rows
+    ]
+
+
+def _sync(store: Store, assignable_type: str, assignable_id: int, names: list[Any]) -> None:
     """Replace the assignable's direct permissions with ``names`` (unknown names are ignored)."""
-    wanted = [str(name) for name in names] if isinstance(names, list) else []
+    if any(isinstance(name, (list, dict)) for name in names):
+        raise ServerError()  # whereIn: "Nested arrays may not be passed to whereIn method."
+    wanted = [str(name) for name in names]
     store.execute(
         "DELETE FROM assignables WHERE assignable_type = ? AND assignable_id = ?", (assignable_type, assignable_id)
     )

@@ -36,7 +36,7 @@ def rules(existing: int | None = None) -> RuleSet:
     }
 
 
-def values(body: dict[str, Any]) -> Row:
+def values(store: Store, body: dict[str, Any]) -> Row:
     return MODEL.with_first_category(body, fillable_values(body, COLUMNS, FILLABLE, NOT_NULL))
 
 

@@ -1,14 +1,16 @@
 """Scripts (ScriptController, the Script model). Scripts with a ``key`` are system scripts and are never listed.
 
-Script executors are not a resource here: the sandbox has one fixed executor per language, as an
-installation with the usual executor packages would (``config('script-runners')``).
+A script runs in a script executor (``script_executor_id``, models/script_executors.py); the languages are
+those of ``config('script-runners')``, as an installation with the usual executor packages has them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..store import Store
 from ..validation import RuleSet, Unique
+from . import script_executors
 from .assets import AssetModel, fillable_values
 from .base import Columns, Query, Row, sortable
 from .categories import SCRIPT, CategoryRule
@@ -26,13 +28,12 @@ FILLABLE = [
 NOT_NULL = {"language", "timeout", "status", "retry_attempts", "retry_wait_time", "is_template"}
 SORTABLE = sortable(COLUMNS, "s.")
 
-# Script executor id -> language. lua and r are deprecated: kept for existing scripts, refused on create.
-EXECUTORS = {1: "php", 2: "javascript", 3: "python", 4: "csharp", 5: "java", 6: "lua", 7: "r", 8: "php-nayra"}
+# lua and r are deprecated: kept for existing scripts, refused on create.
 DEPRECATED_LANGUAGES = {"lua", "r"}
 
 
 def languages(creating: bool) -> list[str]:
-    return [lang for lang in EXECUTORS.values() if not (creating and lang in DEPRECATED_LANGUAGES)]
+    return [lang for lang in script_executors.LANGUAGES if not (creating and lang in DEPRECATED_LANGUAGES)]
 
 
 def rules(existing: int | None = None) -> RuleSet:
@@ -42,7 +43,7 @@ def rules(existing: int | None = None) -> RuleSet:
         "key": [Unique("scripts", "key", existing)],
         "title": ["required", "string", Unique("scripts", "title", existing), "alpha_spaces"],
         "language": ["required_without:script_executor_id", "in:" + ",".join(languages(creating))],
-        "script_executor_id": ["required_without:language", "in:" + ",".join(str(i) for i in EXECUTORS)],
+        "script_executor_id": ["required_without:language", script_executors.ExecutorExists()],
         "description": ["required"],
         "run_as_user_id": ["required"],
         "timeout": ["integer", "min:0", "max:65535"],
@@ -52,18 +53,14 @@ def rules(existing: int | None = None) -> RuleSet:
     }
 
 
-def default_executor(language: str | None) -> int | None:
-    """Script::setDefaultExecutor: the first executor for the language."""
-    return next((executor for executor, lang in EXECUTORS.items() if lang == (language or "").lower()), None)
-
-
-def values(body: dict[str, Any]) -> Row:
-    """The fillable fields a body sends; language and executor each follow the other when only one is sent."""
+def values(store: Store, body: dict[str, Any]) -> Row:
+    """The fillable fields a body sends; language and executor each follow the other when only one is sent
+    (Script::setDefaultExecutor picks the language's first executor)."""
     columns = fillable_values(body, COLUMNS, FILLABLE, NOT_NULL)
     if columns.get("script_executor_id") and "language" not in columns:
-        columns["language"] = EXECUTORS[columns["script_executor_id"]]
+        columns["language"] = script_executors.language_of(store, columns["script_executor_id"])
     elif "language" in columns and not columns.get("script_executor_id"):
-        columns["script_executor_id"] = default_executor(columns["language"])
+        columns["script_executor_id"] = script_executors.default_for(store, columns["language"])
     return MODEL.with_first_category(body, columns)
 
 

@@ -10,6 +10,7 @@ Other modules may call:
 
 from ..http import Router
 from .authorize import router as authorize_router
+from .client_routes import router as client_router
 from .guard import authenticate_bearer
 from .keys import public_key_pem
 from .login import router as login_router
@@ -20,6 +21,7 @@ router = Router()
 router.include(token_router)
 router.include(authorize_router)
 router.include(login_router)
+router.include(client_router)
 
 __all__ = [
     "authenticate_bearer",

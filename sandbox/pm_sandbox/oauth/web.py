@@ -1,4 +1,5 @@
-"""What Laravel's ``web`` middleware group gives the browser routes: a session and login redirects."""
+"""What Laravel's ``web`` middleware group gives the browser routes: a session, login redirects, and the
+handler's answers to domain errors (JSON for clients that expect it, else pages and redirects)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
-from ..http import Context, HttpError, json_response
+from .. import errors
+from ..http import Context, HttpError, json_response, render
 from . import sessions
 from .inputs import wants_json
 from .pages import error_page, laravel_redirect
@@ -47,10 +49,31 @@ def web_route(handler: WebHandler) -> Callable[[Context], Response]:
                 response = error_page(error.status, error.message)
         except HttpError as error:  # OAuth errors and the like render themselves
             response = error.response()
+        except errors.DomainError as error:
+            response = _domain_error(ctx, session, error)
         sessions.save(ctx, session, response)
         return response
 
     return run
+
+
+def _domain_error(ctx: Context, session: sessions.WebSession, error: errors.DomainError) -> Response:
+    """Laravel's exception handler on a web route: the API's JSON bodies for clients that expect JSON; for a
+    browser, a failed validation redirects back (``url()->previous()``) with the errors and input flashed,
+    anything else is an error page."""
+    if wants_json(ctx):
+        if isinstance(error, errors.NotFound):
+            return json_response({"message": "Not Found"}, 404)
+        return render(error)
+    if isinstance(error, errors.ValidationError):
+        session.put("errors", error.errors)
+        session.put("_old_input", ctx.body())
+        return laravel_redirect(ctx.request.headers.get("Referer") or ctx.base_url() + "/")
+    if isinstance(error, errors.Forbidden):
+        return error_page(403, error.message)
+    if isinstance(error, errors.NotFound):
+        return error_page(404, "Not Found")
+    return error_page(500, "Server Error")
 
 
 def _unauthenticated(ctx: Context, session: sessions.WebSession) -> Response:

@@ -272,3 +272,122 @@ CREATE TABLE IF NOT EXISTS web_sessions (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+
+-- Script executors (the Docker images scripts run in). ProcessMaker's columns; is_system hides one from
+-- the list.
+CREATE TABLE IF NOT EXISTS script_executors (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT,
+    language TEXT NOT NULL DEFAULT 'PHP',
+    config TEXT,
+    is_system INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+-- The sandbox's stand-in for ProcessMaker's BuildScriptExecutor job and the image build it runs: times
+-- are Unix seconds, the state is read off the clock (models/script_executors.py).
+CREATE TABLE IF NOT EXISTS script_executor_builds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    script_executor_id INTEGER NOT NULL,
+    user_id INTEGER,
+    dockerfile TEXT NOT NULL,
+    exit_code INTEGER NOT NULL DEFAULT 0,
+    pid INTEGER NOT NULL,
+    pid_file TEXT NOT NULL,
+    queued_at REAL NOT NULL,
+    starts_at REAL NOT NULL,
+    ends_at REAL NOT NULL,
+    canceled_at REAL
+);
+CREATE INDEX IF NOT EXISTS script_executor_builds_executor ON script_executor_builds(script_executor_id);
+
+-- The process engine (models/engine.py, models/process_requests.py, models/tasks.py).
+-- processables: who may cancel a process's requests or edit their data (ProcessController's
+-- cancel_request / edit_data), as ProcessMaker's processables table holds them for the process.
+CREATE TABLE IF NOT EXISTS processables (
+    process_id INTEGER NOT NULL,
+    processable_id INTEGER NOT NULL,
+    processable_type TEXT NOT NULL,
+    method TEXT NOT NULL,
+    PRIMARY KEY (process_id, method, processable_type, processable_id)
+);
+
+-- A request runs the process as it was when it started: its BPMN, manager and permissions. A
+-- version is written when a request starts and the process changed since the last one.
+CREATE TABLE IF NOT EXISTS process_versions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    process_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    bpmn TEXT NOT NULL,
+    properties TEXT,
+    permissions TEXT NOT NULL DEFAULT '{}',
+    fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS process_versions_process ON process_versions(process_id, id);
+
+-- Columns in ProcessMaker's migration order; data is hidden from the resource.
+CREATE TABLE IF NOT EXISTS process_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL,
+    process_id INTEGER NOT NULL,
+    process_collaboration_id INTEGER,
+    user_id INTEGER,
+    participant_id TEXT,
+    callable_id TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'ACTIVE',
+    data TEXT NOT NULL DEFAULT '{}',
+    name TEXT NOT NULL,
+    completed_at TEXT,
+    initiated_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    process_version_id INTEGER,
+    signal_events TEXT,
+    errors TEXT,
+    do_not_sanitize TEXT,
+    parent_request_id INTEGER,
+    case_number INTEGER,
+    case_title TEXT,
+    case_title_formatted TEXT,
+    user_viewed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS process_requests_process ON process_requests(process_id);
+CREATE INDEX IF NOT EXISTS process_requests_user ON process_requests(user_id);
+
+CREATE TABLE IF NOT EXISTS process_request_tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL,
+    user_id INTEGER,
+    process_id INTEGER NOT NULL,
+    process_request_id INTEGER NOT NULL,
+    element_id TEXT NOT NULL,
+    element_type TEXT NOT NULL,
+    element_index INTEGER NOT NULL DEFAULT 0,
+    element_name TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'ACTIVE',
+    completed_at TEXT,
+    due_at TEXT,
+    initiated_at TEXT,
+    riskchanges_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    subprocess_request_id INTEGER,
+    subprocess_start_event_id TEXT,
+    data TEXT,
+    self_service_groups TEXT,
+    token_properties TEXT,
+    is_self_service INTEGER NOT NULL DEFAULT 0,
+    due_notified INTEGER NOT NULL DEFAULT 0,
+    is_priority INTEGER NOT NULL DEFAULT 0,
+    is_actionbyemail INTEGER NOT NULL DEFAULT 0,
+    is_emailsent INTEGER NOT NULL DEFAULT 0,
+    arrived_via TEXT
+);
+CREATE INDEX IF NOT EXISTS process_request_tokens_request ON process_request_tokens(process_request_id);
+CREATE INDEX IF NOT EXISTS process_request_tokens_user ON process_request_tokens(user_id, element_type);
+CREATE INDEX IF NOT EXISTS process_request_tokens_element ON process_request_tokens(process_id, element_id);
