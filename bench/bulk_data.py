@@ -14,7 +14,10 @@ def group_count(users: int) -> int:
     return max(5, users // 20)
 
 
-def make_config(users: int, groups: int | None = None, password: str = BENCH_PASSWORD) -> dict[str, Any]:
+def make_config(users: int, groups: int | None = None, password: str = BENCH_PASSWORD,
+                distinct_passwords: bool = False) -> dict[str, Any]:
+    """``distinct_passwords``: each user's password ends with its number (thousands of secrets to keep out of
+    the output, as a real configuration has)."""
     groups = group_count(users) if groups is None else groups
     group_items = [{"name": f"bench-group-{g:03d}", "description": f"Bench group {g}"} for g in range(groups)]
     user_items = [
@@ -23,7 +26,7 @@ def make_config(users: int, groups: int | None = None, password: str = BENCH_PAS
             "firstname": "Bench",
             "lastname": f"User {i}",
             "email": f"bench-user-{i:05d}@example.com",
-            "password": password,
+            "password": f"{password}{i:05d}" if distinct_passwords else password,
         }
         for i in range(users)
     ]

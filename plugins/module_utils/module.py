@@ -82,6 +82,17 @@ def defuse_integers(params: Any, spec: dict) -> None:
                 params[key] = [_defused(item) for item in value] if isinstance(value, list) else _defused(value)
 
 
+def _masked(value: Any, redact: Any) -> Any:
+    """``value`` with every string in it (keys too) masked by ``redact``."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {_masked(key, redact): _masked(child, redact) for key, child in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked(child, redact) for child in value]
+    return value
+
+
 class ProcessMakerModule(AnsibleModule):
     def __init__(self, argument_spec: dict | None = None, rules: RuleSet | None = None, *,
                  returns_tokens: bool = False, **kwargs: Any) -> None:
@@ -114,7 +125,7 @@ class ProcessMakerModule(AnsibleModule):
             for name in ("url", "token_url", "authorize_url"):  # refused below: never shown either
                 self.redact.add(userinfo_password(self.params.get(name)))
                 self.redact.add(userinfo_password(os.environ.get("PM_" + name.upper())))
-            self._mask(self.redact.forms)
+            self._mask()
             try:
                 self._connection = resolve_connection(
                     self.params, self._explicit, os.environ, grant_hint=grant_hint, **resolve_kwargs
@@ -124,12 +135,33 @@ class ProcessMakerModule(AnsibleModule):
             self.redact.client_id = self._connection.values.get("client_id")  # for the Basic forms
             for secret in self._connection.secret_values():
                 self.redact.add(secret)
-            self._mask(self.redact.forms)  # values from PM_* variables are masked too
+            self._mask()  # values from PM_* variables are masked too
         return self._connection
 
-    def _mask(self, forms: set) -> None:
-        """Ansible's own masking of the task result (no_log_values) covers every form too."""
-        self.no_log_values.update(forms)
+    def _mask(self) -> None:
+        """Ansible's own masking of the task result (no_log_values) covers every form too (but those of
+        the json_only secrets: see ``Redactor.no_log_forms`` and ``shown_params``)."""
+        self.no_log_values.update(self.redact.no_log_forms)
+
+    def shown_params(self) -> dict:
+        """The arguments as the result shows them (``invocation.module_args``, printed at -vvv) and the
+        system log records them. A module whose arguments hold json_only secrets masks them here."""
+        return self.params
+
+    def _log_invocation(self) -> None:
+        params = self.params
+        self.params = self.shown_params()  # AnsibleModule logs self.params (masking only no_log_values)
+        try:
+            super()._log_invocation()
+        finally:
+            self.params = params
+
+    def masked(self, value: Any) -> Any:
+        """``value`` with every secret masked in each string in it (for what a server sent back)."""
+        return _masked(value, self.redact)
+
+    def warn(self, warning: Any) -> None:
+        super().warn(self.redact(warning) if isinstance(warning, str) else warning)
 
     def add_secret(self, value: str | None) -> None:
         """Mask a secret learned at run time (a token) in every later message (not in the result: a
@@ -153,22 +185,29 @@ class ProcessMakerModule(AnsibleModule):
             return None
         return TokenStore.open(values["cache_dir"], warn=self.warn)
 
-    def exit_json(self, **kwargs: Any) -> None:
+    def _result(self, kwargs: dict) -> dict:
         if not self.returns_tokens:
-            self._mask(self.redact.forms)
-        super().exit_json(**kwargs)
+            self._mask()
+        if "invocation" not in kwargs and isinstance(getattr(self, "params", None), dict):
+            kwargs["invocation"] = {"module_args": self.shown_params()}
+        return kwargs
+
+    def exit_json(self, **kwargs: Any) -> None:
+        super().exit_json(**self._result(kwargs))
 
     def fail_json(self, msg: Any = "", **kwargs: Any) -> None:
         """Every failure is one line, whatever a value quoted in it holds: Ansible's own argument
-        errors quote values as given (``state: "present\\n"``), and so may ours."""
+        errors quote values as given (``state: "present\\n"``), and so may ours. The line is masked
+        here too, for the json_only secrets Ansible's no_log_values do not hold."""
+        message = " ".join(str(msg).split())
         if not self.returns_tokens:
-            self._mask(self.redact.forms)
-        super().fail_json(msg=" ".join(str(msg).split()), **kwargs)
+            message = self.redact(message)
+        super().fail_json(msg=message, **self._result(kwargs))
 
     def fail_from_error(self, error: Exception, **result: Any) -> None:
         """fail_json with the one-line message, and the structured error for ProcessMakerError."""
         if isinstance(error, ProcessMakerError):
-            result["error"] = error.to_dict()
+            result["error"] = self.masked(error.to_dict())  # the server's words: json_only secrets too
             message = error.one_line(self.redact)
         else:
             message = self.redact(str(error))

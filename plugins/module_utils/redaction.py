@@ -62,32 +62,106 @@ def secret_forms(secret: str, client_id: str | None = None) -> set:
     return {form for form in forms if form}
 
 
+# Above this many forms, ``Redactor`` finds the forms in a text through an index of their first
+# characters instead of looking for each form in turn: a task with thousands of item passwords would
+# otherwise pay thousands of substring searches for every message it masks (every failed write's).
+_INDEX_ABOVE = 64
+_PREFIX = 4
+
+
 class Redactor:
-    """Masks every form of the secrets it knows; secrets learned later (a token) are added to it."""
+    """Masks every form of the secrets it knows; secrets learned later (a token) are added to it.
+
+    The forms are worked out when first needed (``forms``, a call), not when a secret is added: a task
+    with 10,000 item passwords that never has a message to mask never pays for them.
+    """
 
     def __init__(self, secrets: Iterable = (), client_id: str | None = None) -> None:
-        self.client_id = client_id
-        self.forms: set = set()
-        self._known: set = set()
+        self._client_id = client_id
+        self._secrets: dict = {}  # secret -> json_only, in the order added
+        self._forms: set | None = None
+        self._no_log_forms: set | None = None
         self._ordered: list | None = None
+        self._index: tuple | None = None
         for secret in secrets:
             self.add(secret)
 
+    @property
+    def client_id(self) -> str | None:
+        return self._client_id
+
+    @client_id.setter
+    def client_id(self, value: str | None) -> None:
+        self._client_id = value
+        self._changed()  # the Basic forms depend on it
+
     def add(self, secret: object, *, json_only: bool = False) -> None:
-        """Mask ``secret`` from now on; ``json_only`` for a value only ever sent in a JSON body (fewer forms
-        to look for, which matters with thousands of item passwords)."""
-        if isinstance(secret, str) and secret and secret not in self._known:
-            self._known.add(secret)
-            self.forms |= json_forms(secret) if json_only else secret_forms(secret, self.client_id)
-            self._ordered = None
+        """Mask ``secret`` from now on. ``json_only`` for a value only ever sent in a JSON body that the
+        module builds (an item's password): fewer forms, and none in ``no_log_forms``."""
+        if isinstance(secret, str) and secret and not (secret in self._secrets and
+                                                        (json_only or not self._secrets[secret])):
+            self._secrets[secret] = json_only
+            self._changed()
+
+    def _changed(self) -> None:
+        self._forms = self._no_log_forms = self._ordered = self._index = None
+
+    def _forms_of(self, json_only: bool) -> set:
+        forms: set = set()
+        for secret, only_json in self._secrets.items():
+            if only_json == json_only:
+                forms |= json_forms(secret) if json_only else secret_forms(secret, self._client_id)
+        return forms
+
+    @property
+    def no_log_forms(self) -> set:
+        """The forms for Ansible's ``no_log_values``, which masks them in every string of the result:
+        those of every secret but the ``json_only`` ones. Ansible's masking costs (strings in the result) x
+        (forms), so 10,000 item passwords there made a 10,000-item task take minutes; a module keeps its
+        ``json_only`` values out of its result by construction and masks its messages with this object."""
+        if self._no_log_forms is None:
+            self._no_log_forms = self._forms_of(False)
+        return self._no_log_forms
+
+    @property
+    def forms(self) -> set:
+        """Every form of every secret."""
+        if self._forms is None:
+            self._forms = self.no_log_forms | self._forms_of(True)
+        return self._forms
 
     def __call__(self, text: str) -> str:
+        if not self._secrets or not text:
+            return text
         if self._ordered is None:
-            self._ordered = sorted(self.forms, key=len, reverse=True)
-        for form in self._ordered:
-            if form in text:
-                text = text.replace(form, MASK)
+            self._ordered = sorted(self.forms, key=lambda form: (-len(form), form))
+        if len(self._ordered) <= _INDEX_ABOVE:
+            found = [form for form in self._ordered if form in text]
+        else:
+            found = sorted(self._find(text), key=lambda form: (-len(form), form))
+        for form in found:  # longest first: a form inside a longer one is masked with it
+            text = text.replace(form, MASK)
         return text
+
+    def _find(self, text: str) -> set:
+        """The forms in ``text``, through an index of their first characters (one dictionary look-up per
+        position of the text instead of one search per form)."""
+        if self._index is None:
+            index: dict = {}
+            short = []
+            for form in self.forms:
+                if len(form) < _PREFIX:
+                    short.append(form)
+                else:
+                    index.setdefault(form[:_PREFIX], []).append(form)
+            self._index = (index, short)
+        index, short = self._index
+        found = {form for form in short if form in text}
+        for start in range(len(text) - _PREFIX + 1):
+            candidates = index.get(text[start:start + _PREFIX])
+            if candidates:
+                found.update(form for form in candidates if text.startswith(form, start))
+        return found
 
 
 def redact_text(text: str, secrets: Iterable, client_id: str | None = None) -> str:

@@ -9,11 +9,12 @@ through it.
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from ansible_collections.processmaker.core.plugins.module_utils.errors import (
     ProcessMakerError,
@@ -101,8 +102,10 @@ class HttpResult:
     """The final answer to a request, and what it took to get it: the transport's own result (requests'
     response stays inside; callers read status, headers, body and the retry figures from here)."""
 
-    def __init__(self, response: Any, attempts: int, retry_limit: str | None, elapsed: float) -> None:
+    def __init__(self, response: Any, attempts: int, retry_limit: str | None, elapsed: float,
+                 parsed: tuple | None = None) -> None:
         self._response = response
+        self.parsed = parsed  # (body, ok) of parse_json_body when the transport parsed it already
         self.status: int = response.status_code
         self.headers = response.headers  # case-insensitive
         self.url: str = response.url
@@ -142,6 +145,7 @@ class HttpTransport:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._environment: dict | None = None  # per scheme://host, when this transport reads it (its own session)
         if session is None:
             session = requests.Session()
             session.headers["User-Agent"] = USER_AGENT
@@ -149,6 +153,11 @@ class HttpTransport:
                 adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=connections)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
+            # The proxies and CA bundle of the environment are read once per host (see _settings), not by
+            # requests for every request: it walks os.environ twice a request for the proxies, a third of
+            # the client's CPU per write, which shares the machine with the server in a bulk converge.
+            session.trust_env = False
+            self._environment = {}
         # An auth hook that changes nothing: with one set, requests never reads ~/.netrc, whose
         # Basic credentials would replace our Bearer header (and reach the token endpoint).
         session.auth = _keep_headers
@@ -171,6 +180,22 @@ class HttpTransport:
 
     def close(self) -> None:
         self.session.close()
+
+    def _settings(self, url: str) -> dict:
+        """``proxies`` and ``verify`` for a request to ``url`` as requests itself reads them from the
+        environment (HTTP(S)_PROXY, ALL_PROXY, NO_PROXY; REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), once per host."""
+        if self._environment is None:  # a session given by the caller reads the environment itself
+            return self.tls
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        settings = self._environment.get(key)
+        if settings is None:
+            settings = dict(self.tls, proxies=requests.utils.get_environ_proxies(url))
+            if settings.get("verify", True) in (True, None):
+                settings["verify"] = (os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+                                      or settings.get("verify", True))
+            self._environment[key] = settings
+        return settings
 
     def _warn_retry(self, method: str, url: str, params: Any, what: str, attempt: int, wait: float) -> None:
         if params:
@@ -218,7 +243,7 @@ class HttpTransport:
                     stream=stream,
                     timeout=self.timeout,
                     allow_redirects=allow_redirects,
-                    **self.tls,
+                    **self._settings(url),
                 )
             except Exception as exc:  # requests raises many types; classify decides
                 if HAS_REQUESTS and not isinstance(exc, rexc.RequestException):
@@ -244,6 +269,7 @@ class HttpTransport:
             wait = None
             what = ""
             limit = None
+            parsed = None
             if self.policy.retryable_status(method, status, safe_to_retry):
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 wait = self.policy.next_delay(attempt, self.clock() - start, retry_after)
@@ -258,8 +284,8 @@ class HttpTransport:
                 and (expect_json or declares_json(response))
                 and self.policy.retryable_failure(method, CORRUPT, self._corrupt_safe(method, safe_to_retry))
             ):
-                ok = parse_json_body(response.content)[1]
-                if not ok:
+                parsed = parse_json_body(response.content)
+                if not parsed[1]:
                     wait = self.policy.next_delay(attempt, self.clock() - start)
                     what = f"got HTTP {status} with a corrupt JSON body ({len(response.content)} bytes)"
                     if wait is None:
@@ -274,7 +300,7 @@ class HttpTransport:
                             retry_limit=self.policy.bound_reached(attempt),
                         )
             if wait is None:
-                return HttpResult(response, attempt, limit, self.clock() - start)
+                return HttpResult(response, attempt, limit, self.clock() - start, parsed)
             response.close()
             self._warn_retry(method, url, params, what, attempt, wait)
             self.sleep(wait)

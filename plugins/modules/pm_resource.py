@@ -187,8 +187,11 @@ options:
 notes:
   - Each task lists what it needs once. V(group_members) also lists users and groups, to resolve names to ids;
     with O(resources), every kind is listed once for the whole task.
-  - Write-only values are masked wherever they appear in the task's output, like any C(no_log) value, so a
-    very short secret (such as V(1)) masks other text too.
+  - Write-only values never appear in the task's result. RV(results) and RV(diff) name the fields written, never
+    their values; C(invocation.module_args) (shown at C(-vvv)) and the system log show them as C(********); a
+    message that quotes the server masks them in every form they travel in. Unlike C(no_log) values, they do not
+    mask the same text where it appears as something else (a password equal to a username leaves the username
+    shown), which keeps a task with thousands of passwords as fast as one without.
   - Failures of single writes do not stop the others; the task then fails with the first error and the count,
     and RV(results) says which items failed.
 seealso:
@@ -461,6 +464,8 @@ from ansible_collections.processmaker.core.plugins.module_utils.module import (
 from ansible_collections.processmaker.core.plugins.module_utils.resource.converge import (
     Converge,
     entries_from,
+    item_lists,
+    shown_arguments,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.resource.executor import (
     DEFAULT_CONCURRENCY,
@@ -506,21 +511,23 @@ EXCLUSIVE = [["kind", "resources", "config"], ["items", "resources"], ["items", 
 
 
 class ResourceModule(ProcessMakerModule):
-    """Write-only item fields are secrets from the moment the arguments are read: they join
-    no_log_values before validation, so even an argument error cannot show one."""
+    """Write-only item fields are secrets from the moment the arguments are read, before validation, so
+    even an argument error cannot show one. They are masked by field in the result (``shown_params``) and
+    by value in every message, never added to Ansible's no_log_values (see ``Redactor.no_log_forms``)."""
 
     def _load_params(self):
         super()._load_params()
-        params = self.params if isinstance(self.params, dict) else {}
-        groups = [params.get("items")]
-        for entries in (params.get("resources"), list((params.get("config") or {}).values())
-                        if isinstance(params.get("config"), dict) else None):  # not validated yet: any type
-            for entry in entries if isinstance(entries, list) else []:
-                groups.append(entry.get("items") if isinstance(entry, dict) else entry)
-        for items in groups:
+        # a text item (k=v) becomes a mapping only in validation: its secrets are learnt again then
+        self._text_items = any(isinstance(item, str) for items in item_lists(self.params) for item in items)
+        self._learn_secrets()
+
+    def _learn_secrets(self):
+        for items in item_lists(self.params):
             for value in secret_values(items):
                 self.redact.add(value, json_only=True)  # item fields only ever travel in JSON bodies
-        self._mask(self.redact.forms)
+
+    def shown_params(self):
+        return shown_arguments(self.params) if isinstance(self.params, dict) else self.params
 
     def checked_entries(self):
         params = self.params
@@ -530,6 +537,8 @@ class ResourceModule(ProcessMakerModule):
             self.fail_json(msg=f"per_page must be at least 1 (got {params['per_page']})")
         if not 0 <= params["settle_timeout"] <= 86400:  # NaN fails this too
             self.fail_json(msg=f"settle_timeout must be from 0 to 86400 seconds (got {params['settle_timeout']})")
+        if self._text_items:
+            self._learn_secrets()
         try:
             return entries_from(params, check_mode=self.check_mode)
         except PlanError as error:
@@ -548,7 +557,10 @@ def main():
     multi = module.params["kind"] is None
 
     def result():
-        return dict(run.report(multi=multi, diff=module._diff), **({} if multi else {"kind": module.params["kind"]}))
+        report = run.report(multi=multi, diff=module._diff)
+        if "diff" in report:  # the server's values of what changes: masked like a message that quotes the server
+            report["diff"] = module.masked(report["diff"])
+        return dict(report, **({} if multi else {"kind": module.params["kind"]}))
 
     try:
         run.apply(entries)

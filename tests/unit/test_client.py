@@ -318,6 +318,29 @@ def test_all_pages_are_merged(server):
     assert all(r.query["filter"] == ["a"] for r in server.seen())
 
 
+def test_each_page_is_decoded_once(server, monkeypatch):
+    """The transport checks a GET's JSON (to retry a corrupt body); the client reuses what it decoded."""
+    from ansible_collections.processmaker.core.plugins.module_utils import (
+        client as client_module,
+    )
+    from ansible_collections.processmaker.core.plugins.module_utils import (
+        transport as transport_module,
+    )
+
+    decoded = []
+    original = transport_module.parse_json_body
+
+    def counting(body):
+        decoded.append(len(body))
+        return original(body)
+
+    monkeypatch.setattr(transport_module, "parse_json_body", counting)
+    monkeypatch.setattr(client_module, "parse_json_body", counting)
+    paged_users(server, total=25, per_page=10)
+    result = client_for(connection(server.url, access_token="t")).paginate("users", query={"per_page": 10})
+    assert len(result.items) == 25 and len(decoded) == 3
+
+
 def test_pagination_defaults_to_100_per_page(server):
     paged_users(server, total=3, per_page=100)
     client_for(connection(server.url, access_token="t")).paginate("users")

@@ -139,3 +139,37 @@ def test_tls_error_hints(reason, hint):
     assert error.hint == hint and error.code == "TLS_error"
     # what OpenSSL said, without urllib3's wrapping, and the advice
     assert str(error) == f"GET https://pm/api/1.0/users failed: TLS error (SSLError: {reason.split(' (_ssl')[0]}). {hint}"
+
+
+# --- the environment requests reads (read once per host by the transport) ----------------------------------
+
+def test_requests_ca_bundle_from_the_environment_verifies_the_server(pki, tls_server, monkeypatch):
+    server = tls_server()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", pki["ca"])
+    assert get_users(server.url).status == 200
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.setenv("CURL_CA_BUNDLE", pki["ca"])
+    assert get_users(server.url).status == 200
+    assert get_users(server.url, ca_path=pki["ca"]).status == 200  # ca_path wins over the environment
+
+
+def test_proxies_from_the_environment_are_used_and_read_once_per_host(server, monkeypatch):
+    """The scripted server plays an HTTP proxy: requests sends it the absolute URL of a host that does not
+    resolve; NO_PROXY sends another host directly."""
+    server.on("GET", "/api/1.0/users", Reply(200, {"data": [], "meta": {"total": 0, "last_page": 1}}))
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    monkeypatch.setenv("NO_PROXY", "direct.invalid")
+    reads = []
+    original = requests.utils.get_environ_proxies
+    monkeypatch.setattr(requests.utils, "get_environ_proxies", lambda *a, **k: reads.append(a[0]) or original(*a, **k))
+    client = ProcessMakerClient.from_options(connection("http://pm.invalid:8080", access_token="t", retries=0))
+    try:
+        for _ in range(3):
+            assert client.get("users").status == 200
+        with pytest.raises(ProcessMakerError):  # not through the proxy: the host does not resolve
+            ProcessMakerClient.from_options(connection("http://direct.invalid:8080", access_token="t",
+                                                       retries=0)).get("users")
+    finally:
+        client.close()
+    assert len(server.seen("GET", "/api/1.0/users")) == 3
+    assert len(reads) == 2, reads  # once per host, not once per request

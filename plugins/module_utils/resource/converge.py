@@ -27,6 +27,7 @@ from ansible_collections.processmaker.core.plugins.module_utils.resource.executo
 )
 from ansible_collections.processmaker.core.plugins.module_utils.resource.kinds import (
     KINDS,
+    masked_items,
 )
 from ansible_collections.processmaker.core.plugins.module_utils.resource.model import (
     UPDATE_SECRETS_CHOICES,
@@ -130,6 +131,49 @@ def _config_entry(name: Any, value: Any) -> dict:
         return dict(value)
     raise PlanError(f"{where}: must be a list of items, or a mapping with items (and optional state, purge,"
                     f" update_secrets), not {type(value).__name__}")
+
+
+def item_lists(params: Any) -> list:
+    """Every list of items in the task's arguments, validated or not (so of any type): ``items``, each
+    ``resources`` entry's, and each ``config`` value's (a list, or a mapping with ``items``)."""
+    if not isinstance(params, Mapping):
+        return []
+    found = [params.get("items")]
+    for entry in params.get("resources") if isinstance(params.get("resources"), list) else []:
+        found.append(entry.get("items") if isinstance(entry, Mapping) else None)
+    for value in params["config"].values() if isinstance(params.get("config"), Mapping) else []:
+        found.append(value.get("items") if isinstance(value, Mapping) else value)
+    return [items for items in found if isinstance(items, list)]
+
+
+# Item lists longer than this are summarised in the result's copy of the arguments (invocation.module_args,
+# printed at -vvv): RV(results) has every item's identity already, and passing 10,000 items back through
+# Ansible (masking, JSON, the controller's parsing, the callbacks) cost more than all the rest of a run
+# with nothing to change.
+SHOWN_ITEMS = 1000
+
+
+def _shown(items: Any) -> Any:
+    if isinstance(items, list) and len(items) > SHOWN_ITEMS:
+        return f"({len(items)} items, not repeated here: more than {SHOWN_ITEMS}; see results)"
+    return masked_items(items)
+
+
+def shown_arguments(params: Mapping) -> dict:
+    """The task's arguments as its result shows them: the write-only value of every item masked
+    (``masked_items``), since those values are kept out of Ansible's no_log_values (whose cost grows with
+    their number times the size of the result), and a long list of items summarised (``SHOWN_ITEMS``)."""
+    shown = dict(params)
+    shown["items"] = _shown(shown.get("items"))
+    if isinstance(shown.get("resources"), list):
+        shown["resources"] = [dict(entry, items=_shown(entry["items"]))
+                              if isinstance(entry, Mapping) and "items" in entry else entry
+                              for entry in shown["resources"]]
+    if isinstance(shown.get("config"), Mapping):
+        shown["config"] = {name: dict(value, items=_shown(value["items"]))
+                           if isinstance(value, Mapping) and "items" in value else _shown(value)
+                           for name, value in shown["config"].items()}
+    return shown
 
 
 def entries_from(params: Mapping, check_mode: bool = False) -> list:

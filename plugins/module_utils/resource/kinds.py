@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ansible_collections.processmaker.core.plugins.module_utils.redaction import MASK
 from ansible_collections.processmaker.core.plugins.module_utils.resource.categories import (
     CategoriesKind,
 )
@@ -73,17 +74,50 @@ def _leaves(value: Any) -> list:
     return [str(value)]
 
 
+class _SecretKeys(dict):
+    """Whether a key of an item names a write-only field, matched as the server would not (any case,
+    spaces around); worked out once per distinct key, as 10,000 items share a handful of keys."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        super().__init__()
+        self.names = frozenset(name.casefold() for name in names)
+
+    def __missing__(self, key: Any) -> bool:
+        secret = self[key] = str(key).strip().casefold() in self.names
+        return secret
+
+
 def secret_values(items: Any, names: Iterable[str] = SECRET_FIELDS) -> list:
     """Every write-only value in raw task items, masked in all output before anything else runs (so
     before validation, which may reject it): keys matched as the server would not (any case, spaces
     around), values of any type (a mapping given as a password is masked leaf by leaf)."""
     found = []
-    names = frozenset(name.casefold() for name in names)
+    secret = _SecretKeys(names)
     for item in items if isinstance(items, list) else []:
         if isinstance(item, Mapping):
             for name, value in item.items():
-                if str(name).strip().casefold() in names:
+                if secret[name]:
                     found.extend(_leaves(value))
                     if not isinstance(value, str) and value not in (None, ""):
                         found.append(json.dumps(value, sort_keys=True, default=str))
     return found
+
+
+def masked_items(items: Any, names: Iterable[str] = SECRET_FIELDS) -> Any:
+    """Raw task items as a result may show them (``invocation.module_args``): the value of every write-only
+    field, keys matched as ``secret_values`` matches them, replaced by ******** whatever its type, and a text
+    item that names one (``username=jdoe password=...``, which Ansible reads as a mapping) replaced whole.
+    The items themselves are not changed."""
+    if not isinstance(items, list):
+        return items
+    secret = _SecretKeys(names)
+    shown = []
+    for item in items:
+        if isinstance(item, Mapping):
+            if any(secret[name] for name in item):
+                item = {name: MASK if secret[name] and value not in (None, "") else value
+                        for name, value in item.items()}
+        elif isinstance(item, str) and any(name in item.casefold() for name in secret.names):
+            item = MASK
+        shown.append(item)
+    return shown

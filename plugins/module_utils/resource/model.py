@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 UPDATE_SECRETS_CHOICES = ("always", "on_create")
@@ -35,6 +36,8 @@ class ItemError(ValueError):
 
 def norm_str(value: Any) -> Any:
     """How the server keeps a text field: trimmed (TrimStrings), "" becomes null."""
+    if value.__class__ is str:  # nearly every value, of every item and every listed object
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -90,7 +93,7 @@ NORMALIZERS = {"str": norm_str, "bool": norm_bool, "int": norm_int, "dict": norm
 
 def identity_key(value: Any) -> str:
     """Identity values compare like MySQL's default collation: trimmed and case-insensitive."""
-    return str(value).strip().casefold()
+    return (value if value.__class__ is str else str(value)).strip().casefold()
 
 
 def wire_value(value: Any) -> Any:
@@ -204,19 +207,37 @@ class Kind:
     notes: tuple = ()  # quirks, in words (docs and tests read them)
 
     # ---- table helpers ------------------------------------------------------------------
+    # Worked out once per kind (kinds are singletons, their tables class data): the hooks below run for
+    # every item and every listed object, 10,000 of each in a large task.
     def field(self, name: str) -> Field:
-        for item in self.fields:
-            if item.name == name:
-                return item
-        raise KeyError(name)
+        return self._fields_by_name[name]
 
-    @property
+    @cached_property
+    def _fields_by_name(self) -> dict:
+        return {item.name: item for item in self.fields}
+
+    @cached_property
     def field_names(self) -> tuple:
         return tuple(item.name for item in self.fields)
 
-    @property
+    @cached_property
+    def _field_name_set(self) -> frozenset:
+        return frozenset(self.field_names)
+
+    @cached_property
     def write_only_fields(self) -> tuple:
         return tuple(item.name for item in self.fields if item.write_only)
+
+    @cached_property
+    def not_compared_fields(self) -> frozenset:
+        """Fields never compared with the server: the identity (matched case-insensitively) and the
+        write-only ones (never read back)."""
+        return frozenset(self.identity) | frozenset(self.write_only_fields)
+
+    @cached_property
+    def _read_back(self) -> tuple:
+        """(name, normalizer) of the fields a listed object is read for."""
+        return tuple((item.name, NORMALIZERS[item.type]) for item in self.fields if not item.write_only)
 
     @property
     def compared_fields(self) -> tuple:
@@ -240,9 +261,10 @@ class Kind:
         """Validate one task item. Raises ItemError: ``items[3]: unknown field 'emial' ...``."""
         where = self.check_shape(index, raw)
         values = {}
+        fields = self._fields_by_name
         for name, value in raw.items():
             try:
-                values[name] = self.field(name).normalize(value)
+                values[name] = fields[name].normalize(value)
             except (TypeError, ValueError) as error:
                 raise ItemError(f"{where}: field {name!r} {error}") from None
         for name in self.identity:
@@ -256,7 +278,8 @@ class Kind:
         where = f"items[{index}]"
         if not isinstance(raw, Mapping):
             raise ItemError(f"{where}: each item must be a mapping of fields, got {type(raw).__name__}")
-        unknown = sorted(str(name) for name in raw if name not in self.field_names)
+        known = self._field_name_set
+        unknown = sorted(str(name) for name in raw if name not in known)
         if unknown:
             raise ItemError(
                 f"{where}: unknown field {unknown[0]!r} for kind {self.name}"
@@ -277,9 +300,13 @@ class Kind:
         return None
 
     def key_of(self, values: Mapping) -> tuple:
+        if len(self.identity) == 1:  # most kinds: read for every item and every listed object
+            return (identity_key(values[self.identity[0]]),)
         return tuple(identity_key(values[name]) for name in self.identity)
 
     def label_of(self, values: Mapping) -> str:
+        if len(self.identity) == 1:
+            return str(values[self.identity[0]])
         return "/".join(str(values[name]) for name in self.identity)
 
     def identity_of(self, values: Mapping) -> dict:
@@ -287,7 +314,8 @@ class Kind:
 
     def readable(self, values: Mapping) -> dict:
         """The values as a diff shows them (write-only fields left out; the planner masks them)."""
-        return {name: value for name, value in values.items() if name not in self.write_only_fields}
+        hidden = self.write_only_fields
+        return {name: value for name, value in values.items() if name not in hidden}
 
     def missing_on_create(self, values: Mapping) -> list:
         return [item.name for item in self.fields if item.required_on_create and values.get(item.name) is None]
@@ -322,19 +350,23 @@ class Kind:
         return items
 
     def to_current(self, raw: Any, context: Context) -> Current | None:
-        if not isinstance(raw, Mapping) or any(raw.get(name) is None for name in self.identity):
+        if not isinstance(raw, Mapping):
             return None
+        for name in self.identity:
+            if raw.get(name) is None:
+                return None
         values = {}
-        for item in self.fields:
-            if item.write_only or item.name not in raw:
-                continue
-            try:
-                values[item.name] = NORMALIZERS[item.type](raw[item.name])
-            except (TypeError, ValueError):
-                values[item.name] = raw[item.name]
+        for name, normalize in self._read_back:
+            if name in raw:
+                try:
+                    values[name] = normalize(raw[name])
+                except (TypeError, ValueError):
+                    values[name] = raw[name]
         protected, locked = self.protection(raw, context)
+        # raw is the listing's own object, not a copy: nothing changes one (the planner and the inventory
+        # make new mappings), and a listing of 10,000 users need not be held twice
         return Current(key=self.key_of(raw), id=raw.get("id"), values=values, label=self.label_of(raw),
-                       raw=dict(raw), protected=protected, locked=locked)
+                       raw=raw, protected=protected, locked=locked)
 
     def protection(self, raw: Mapping, context: Context) -> tuple:
         """(reason purge must leave the object alone or None, whether even state=absent must)."""
@@ -343,8 +375,9 @@ class Kind:
     def applied(self, current: Current | None, values: Mapping) -> dict:
         """What the server holds after writing ``values`` (for apply_plan and check-mode chaining)."""
         result = dict(current.values) if current is not None else {}
+        fields = self._fields_by_name
         for name, value in values.items():
-            if name in self.field_names and not self.field(name).write_only:
+            if name in fields and not fields[name].write_only:
                 result[name] = value
         return result
 

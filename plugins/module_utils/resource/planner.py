@@ -189,8 +189,9 @@ def _changes(kind: Kind, desired: Desired, current: Current) -> dict:
     """Fields whose desired value differs from the server's (identity and write-only fields aside:
     identities match case-insensitively, secrets cannot be read back)."""
     changed = {}
+    skip = kind.not_compared_fields
     for name, value in desired.values.items():
-        if name in kind.identity or name in kind.write_only_fields:
+        if name in skip:
             continue
         if not kind.same(name, value, current):
             changed[name] = value
@@ -214,12 +215,11 @@ def _present(kind: Kind, desired: Desired, active: dict, deleted: dict, options:
         written = dict(changes)
         if options.update_secrets == "always":
             written.update({name: desired.values[name] for name in secrets})
-        before = _readable(kind, current.values)
         if not written:
             return Action("unchanged", desired.key, desired.label, identity, desired.index, current.id,
                           current=current)
         return Action("update", desired.key, desired.label, identity, desired.index, current.id, values=written,
-                      changes=list(written), before=before,
+                      changes=list(written), before=_readable(kind, current.values),
                       after=_masked(kind, kind.applied(current, written), [n for n in secrets if n in written]),
                       current=current)
     gone = deleted.get(desired.key)
