@@ -1,5 +1,6 @@
-"""The roles: their molecule scenarios (the full ``molecule test`` sequence, run from here so that
-``make test`` covers them), and the configure role's request budget on a run with nothing to change.
+"""The roles and playbooks/approval.yml: their molecule scenarios (the full ``molecule test`` sequence, run
+from here so that ``make test`` covers them), and the configure role's request budget on a run with nothing
+to change.
 
 Molecule scenarios live in extensions/molecule/<role>/ and start their own pm_sandbox (see
 extensions/molecule/shared/create.yml); here each runs in a private ephemeral directory, with
