@@ -6,12 +6,13 @@
     process = find_process(client, "Change approval")            # by id or by name
     event = start_event(client, process, None)                    # the only none start event
     request = start(client, process["id"], event, {"change": "CHG-1"})
-    Watch(client, timeout=300, poll_interval=2).until(request["id"], Until(status="COMPLETED"))  # one GET a poll
+    request = Watch(client, timeout=300, poll_interval=2).until(request["id"], Until(status="COMPLETED"))
 
 ProcessMaker starts a request with ``POST /process_events/{process}?event={start event}`` (the body is
-the request's data, 201 with the request), reads one with ``GET /requests/{id}?include=data`` and its open
-tasks with ``GET /tasks?process_request_id={id}&status=ACTIVE``, and cancels one with ``PUT /requests/{id}``
-``{status: CANCELED}``; a task is completed with
+the request's data, 201 with the request), reads one with ``GET /requests/{id}?include=data,assigned``
+(its data, and its tokens but script tasks, each with its user: the open tasks and the end events
+reached, all in one GET: a wait makes exactly one GET per poll), and cancels one with
+``PUT /requests/{id}`` ``{status: CANCELED}``; a task is completed with
 ``PUT /tasks/{id}`` ``{status: COMPLETED, data}`` by its assignee (or an administrator), which merges the
 data into the request's and moves the request on.
 """
@@ -83,16 +84,34 @@ def start(client: Any, process_id: Any, event: str, data: Mapping | None) -> dic
 
 
 def read(client: Any, request_id: Any) -> dict:
-    """The request with its data: one GET."""
-    return client.get(f"requests/{request_id}", query={"include": "data"}).json
+    """The request with its data and its tokens (ProcessRequest's ``assigned`` relation): one GET."""
+    return client.get(f"requests/{request_id}", query={"include": "data,assigned"}).json
 
 
-def active_tasks(client: Any, request_id: Any) -> list:
-    """The request's open tasks, as the module returns them: one GET (a page of 100, more than a request has)."""
-    tasks = client.get("tasks", query={"process_request_id": request_id, "status": "ACTIVE", "per_page": 100}).data
-    return [{key: task.get(key) for key in ("id", "element_id", "element_name", "element_type", "status", "user_id",
-                                             "due_at")}
-            for task in tasks or [] if isinstance(task, Mapping)]
+def _tokens(request: Mapping, element_type: str) -> list:
+    return [token for token in request.get("assigned") or []
+            if isinstance(token, Mapping) and token.get("element_type") == element_type]
+
+
+def open_tasks(request: Mapping) -> list:
+    """The request's open tasks (user and manual tasks), as the modules return them."""
+    return [{**{key: task.get(key) for key in TASK_KEYS}, "assignee": assignee(task)}
+            for task in _tokens(request, "task") if task.get("status") == "ACTIVE"]
+
+
+def end_events(request: Mapping) -> list:
+    """The end events the request reached (``element_id``, ``element_name``)."""
+    return [{"element_id": token.get("element_id"), "element_name": token.get("element_name")}
+            for token in _tokens(request, "end_event")]
+
+
+TASK_KEYS = ("id", "element_id", "element_name", "element_type", "status", "user_id", "due_at")
+
+
+def assignee(task: Mapping) -> str | None:
+    """The username of a task's assignee (its ``user``), None when unassigned or not included."""
+    user = task.get("user")
+    return str(user["username"]) if isinstance(user, Mapping) and user.get("username") else None
 
 
 def cancel(client: Any, request_id: Any) -> None:
@@ -123,9 +142,8 @@ class Until:
 
 @dataclass
 class Watch:
-    """A bounded wait: exactly one GET per poll, at most one poll per ``poll_interval``, none past
-    ``timeout``. Waiting for a task it reads the open tasks; waiting for a status, or when no task is
-    open (the request may have ended), it reads the request."""
+    """A bounded wait: exactly one GET per poll (the request with its tokens), at most one poll per
+    ``poll_interval``, none past ``timeout``."""
 
     client: Any
     timeout: float
@@ -134,39 +152,41 @@ class Watch:
     clock: Callable[[], float] = time.monotonic
     polls: int = field(default=0)
 
-    def until(self, request_id: Any, until: Until) -> None:
+    def until(self, request_id: Any, until: Until) -> dict:
+        """The request once ``until`` holds; ProcessMakerError when it ended otherwise or time ran out."""
         deadline = self.clock() + self.timeout
-        status, tasks = None, None
         while True:
             started = self.clock()
             self.polls += 1
-            if until.task is not None and tasks != []:
-                tasks = active_tasks(self.client, request_id)
-                if until.has_task(tasks):
-                    return
-            else:
-                request = read(self.client, request_id)
-                status, tasks = request.get("status"), None
-                if until.has_status(request):
-                    return
-                if status in DONE_STATUSES:  # it will not change any more
-                    raise ProcessMakerError(self._stuck(request_id, status, [], until, "it ended"),
-                                            code="request_ended")
+            request = read(self.client, request_id)
+            if until.has_status(request) or until.has_task(open_tasks(request)):
+                return request
+            if request.get("status") in DONE_STATUSES:  # it will not change any more
+                raise ProcessMakerError(self._stuck(request_id, request, until, "it ended"), code="request_ended")
             wait = max(0.0, self.poll_interval - (self.clock() - started))
             if self.clock() + wait > deadline:
                 raise ProcessMakerError(
-                    self._stuck(request_id, status, tasks, until, f"wait_timeout={self.timeout:g}s reached"),
+                    self._stuck(request_id, request, until, f"wait_timeout={self.timeout:g}s reached"),
                     code="timed_out", hint="Raise wait_timeout, or complete the open tasks")
             self.sleep(wait)
 
     @staticmethod
-    def _stuck(request_id: Any, status: Any, tasks: list | None, until: Until, why: str) -> str:
-        names = ", ".join(repr(t.get("element_name") or t.get("element_id")) for t in tasks or []) or "none"
-        return (f"request {request_id} did not reach {until.describe()} ({why}): it is {status or 'ACTIVE'},"
-                f" open tasks: {names}")
+    def _stuck(request_id: Any, request: Mapping, until: Until, why: str) -> str:
+        tasks = ", ".join(f"{t.get('element_name') or t.get('element_id')!r} (assigned to {t['assignee'] or 'nobody'})"
+                          for t in open_tasks(request)) or "none"
+        return (f"request {request_id} did not reach {until.describe()} ({why}): it is {request.get('status')}"
+                f"{request_error(request)}, open tasks: {tasks}")
 
 
-def request_result(request: Mapping, tasks: list) -> dict:
-    """What pm_request returns about a request."""
+def request_error(request: Mapping) -> str:
+    """`` (<the last error ProcessMaker logged on the request>)``, or nothing."""
+    errors = request.get("errors")
+    last = errors[-1] if isinstance(errors, list) and errors else None
+    message = last.get("message") if isinstance(last, Mapping) else None
+    return f" ({' '.join(str(message).split())})" if message else ""
+
+
+def request_result(request: Mapping) -> dict:
+    """What pm_request returns about a request (read with ``read``)."""
     return {"request_id": request.get("id"), "status": request.get("status"), "data": request.get("data") or {},
-            "tasks": tasks, "process_id": request.get("process_id")}
+            "tasks": open_tasks(request), "end_events": end_events(request), "process_id": request.get("process_id")}

@@ -15,8 +15,9 @@ description:
     approval. Start the approval request, wait while a person (or M(processmaker.core.pm_task)) completes the task,
     then read the decision from RV(data).
   - With O(request_id) it follows (or cancels) an existing request instead of starting one.
-  - A wait makes one request per O(poll_interval) and stops at O(wait_timeout), failing in one line that names the
-    request's status and its open tasks.
+  - A wait reads the request once per O(poll_interval) (one C(GET /api/1.0/requests/{id}) with its data and its
+    tokens, nothing else) and stops at O(wait_timeout), failing in one line that names the request's status and
+    its open tasks with their assignees.
 requirements:
   - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
 author:
@@ -81,7 +82,9 @@ options:
         type: str
   wait_timeout:
     description:
-      - Seconds a wait may last, from 1 to 86400. (O(timeout) is the connection's, for each request.)
+      - Seconds a wait may last, from 1 to 86400.
+      - Named so because O(timeout) is already taken by the connection's options (the HTTP timeout of each
+        request the module makes).
     type: float
     default: 300
   poll_interval:
@@ -109,17 +112,39 @@ EXAMPLES = r"""
       username: "{{ pm_username }}"
       password: "{{ pm_password }}"
   tasks:
+    - name: Smoke test, a request of the imported process reaches its first task
+      processmaker.core.pm_request:
+        process: Change approval
+        data:
+          change: SMOKE-TEST
+        wait_for:
+          task: Approve change
+        wait_timeout: 60
+        poll_interval: 1
+      register: smoke
+
+    - name: Cancel the smoke test's request
+      processmaker.core.pm_request:
+        request_id: "{{ smoke.request_id }}"
+        state: canceled
+
     - name: Start a change approval and wait until it waits for the approver
       processmaker.core.pm_request:
         process: Change approval
         data:
           change: CHG-1042
         wait_for:
-          task: Approve
-        wait_timeout: 60
+          task: Approve change
       register: approval
 
-    - name: Wait for the decision (someone completes the task meanwhile)
+    - name: The approver decides (here the administrator; see processmaker.core.pm_task for the approver's play)
+      processmaker.core.pm_task:
+        request_id: "{{ approval.request_id }}"
+        task: Approve change
+        data:
+          approved: true
+
+    - name: Wait for the decision
       processmaker.core.pm_request:
         request_id: "{{ approval.request_id }}"
         state: completed
@@ -130,12 +155,7 @@ EXAMPLES = r"""
     - name: Go on only when approved
       ansible.builtin.assert:
         that: decided.data.approved | bool
-        fail_msg: "change CHG-1042 was rejected"
-
-    - name: Cancel a request that is no longer needed
-      processmaker.core.pm_request:
-        request_id: "{{ approval.request_id }}"
-        state: canceled
+        fail_msg: "change CHG-1042 was rejected (end event {{ decided.end_events | map(attribute='element_name') | join(', ') }})"
 """
 
 RETURN = r"""
@@ -156,10 +176,18 @@ data:
   sample: {change: CHG-1042, approved: true}
 tasks:
   description: The request's open tasks (C(id), C(element_id), C(element_name), C(element_type), C(status),
-    C(user_id), C(due_at)).
+    C(user_id), C(due_at), and C(assignee), the assignee's username).
   returned: when there is a request
   type: list
   elements: dict
+  sample: [{id: 7, element_id: node_2, element_name: Approve change, element_type: task, status: ACTIVE,
+            user_id: 5, due_at: "2025-01-04T10:00:00+00:00", assignee: approver}]
+end_events:
+  description: The end events the request reached (C(element_id), C(element_name)); empty while it runs.
+  returned: when there is a request
+  type: list
+  elements: dict
+  sample: [{element_id: node_4, element_name: Change approved}]
 process_id:
   description: The process of the request.
   returned: when there is a request
@@ -169,7 +197,7 @@ event:
   returned: when a request was started (or would be, in check mode)
   type: str
 polls:
-  description: How many times the request was read while waiting.
+  description: How many times the request was read while waiting (one GET each).
   returned: always
   type: int
 error:

@@ -15,8 +15,10 @@ description:
     a smoke test.
   - The task is found by O(request_id) and O(task) (its BPMN element id or name), or given as O(task_id).
   - Idempotent. A task of that element that was completed already, and no open one, is C(changed=false).
-  - The connection's user completes it. ProcessMaker lets only the task's assignee (or an administrator) do that;
-    anyone else gets a 403, reported in one line that names the assignee.
+  - The connection's user completes it. ProcessMaker lets only the task's assignee (or an administrator) see and
+    complete it; anyone else gets its 403, reported in one line that names the connection's user and the assignee
+    when the server shows it (ProcessMaker shows a task's assignee only to that user and to administrators, so a
+    user outside the task's group is told to connect as one of its members).
 requirements:
   - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
 author:
@@ -63,7 +65,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: The approver's play
+- name: The pipeline starts a change approval
   hosts: localhost
   gather_facts: false
   module_defaults:
@@ -71,13 +73,33 @@ EXAMPLES = r"""
       url: "{{ pm_url }}"
       client_id: "{{ pm_client_id }}"
       client_secret: "{{ pm_client_secret }}"
-      username: "{{ approver_username }}"
-      password: "{{ approver_password }}"
+      username: "{{ pm_username }}"
+      password: "{{ pm_password }}"
+  tasks:
+    - name: Start it and wait until it waits at the approval task
+      processmaker.core.pm_request:
+        process: Change approval
+        data:
+          change: CHG-1042
+        wait_for:
+          task: Approve change
+      register: approval
+
+- name: The approver's play (a member of the group the task is assigned to)
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/processmaker.core.all:
+      url: "{{ pm_url }}"
+      client_id: "{{ pm_client_id }}"
+      client_secret: "{{ pm_client_secret }}"
+      username: jdoe
+      password: "{{ jdoe_password }}"
   tasks:
     - name: Approve change CHG-1042
       processmaker.core.pm_task:
-        request_id: "{{ approval_request_id }}"
-        task: Approve
+        request_id: "{{ approval.request_id }}"
+        task: Approve change
         data:
           approved: true
           comment: Reviewed by the change board
@@ -86,6 +108,12 @@ EXAMPLES = r"""
     - name: Show what the task was
       ansible.builtin.debug:
         msg: "task {{ approved.task.id }} ({{ approved.task.element_name }}) is {{ approved.task.status }}"
+
+    - name: Completing it again changes nothing
+      processmaker.core.pm_task:
+        task_id: "{{ approved.task.id }}"
+        data:
+          approved: true
 """
 
 RETURN = r"""

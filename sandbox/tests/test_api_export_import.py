@@ -23,6 +23,8 @@ from test_api_helpers import (
     NOT_FOUND,
     UNAUTHENTICATED,
     UNAUTHORIZED,
+    create_group,
+    create_user,
     no_token,
     user_with_token,
 )
@@ -484,3 +486,46 @@ def test_tokens_and_permissions(clean_sandbox: SandboxProcess) -> None:
         assert (name, response.status_code, response.json()) == (name, 403, UNAUTHORIZED)
         assert (name, call(exporter).status_code) == (name, 403 if name == "import" else 200)
         assert (name, call(importer).status_code) == (name, 200 if name == "import" else 403)
+
+
+# ---- task assignments (ProcessExporter::exportAssignments / importAssignments) ----------------------
+
+
+def assigned_process(sb: SandboxProcess, group_ids: str, user_ids: str) -> dict[str, Any]:
+    definition = BPMN.replace(
+        'pm:screenRef="{form}" pm:assignment="requester"',
+        f'pm:assignment="user_group" pm:assignedUsers="{user_ids}" pm:assignedGroups="{group_ids}"',
+    ).replace(' pm:screenRef="{form}"', "").replace(' pm:scriptRef="{script}"', "")
+    return created(sb.api("POST", "/processes", json={"name": "Approval", "description": "Gate", "bpmn": definition}))
+
+
+def test_task_assignments_export_as_dependents_without_the_users_and_groups(clean_sandbox: SandboxProcess) -> None:
+    approvers = create_group(clean_sandbox, "Approvers")
+    ann = create_user(clean_sandbox, "ann")
+    process = assigned_process(clean_sandbox, f"{approvers['id']},999", f"{ann['id']}")
+    package = download(clean_sandbox, "process", process["id"]).json()
+
+    assert list(package["export"]) == [process["uuid"]]  # users and groups are never in a package
+    dependents = {d["type"]: d for d in package["export"][process["uuid"]]["dependents"]}
+    meta = {"path": '//*[@id="node_2"]', "assignmentType": "user_group"}
+    assert dependents["group_assignment"]["uuid"] == approvers["uuid"]
+    assert dependents["group_assignment"]["meta"] == meta  # group 999 does not exist: no dependent
+    assert dependents["group_assignment"]["fallbackMatches"] == {"name": "Approvers"}
+    assert dependents["user_assignment"]["uuid"] == ann["uuid"]
+    assert dependents["user_assignment"]["fallbackMatches"] == {"email": ann["email"], "username": "ann"}
+    assert [d["type"] for d in package["export"][process["uuid"]]["dependents"]].count("group_assignment") == 1
+
+
+def test_task_assignments_import_as_the_targets_groups_and_users_by_name(clean_sandbox: SandboxProcess) -> None:
+    process = assigned_process(clean_sandbox, str(create_group(clean_sandbox, "Approvers")["id"]),
+                               str(create_user(clean_sandbox, "ann")["id"]))
+    package = download(clean_sandbox, "process", process["id"]).content
+    clean_sandbox.reset()
+    create_group(clean_sandbox, "Unrelated")  # the target's ids differ from the source's
+    approvers = create_group(clean_sandbox, "approvers")  # matched by name (case-insensitive, like MySQL)
+
+    process_id = do_import(clean_sandbox, package)
+    definition = clean_sandbox.api("GET", f"/processes/{process_id}/bpmn").text
+    assert f'pm:assignedGroups="{approvers["id"]}"' in definition
+    assert 'pm:assignedUsers=""' in definition  # nobody named ann here: left out
+    assert 'pm:assignment="user_group"' in definition

@@ -478,3 +478,12 @@ def served(counters: dict, route: str) -> int:
     return sum(
         count for key, count in counters["requests"].items() if re.sub(r"[{<][^}>]+[}>]", "*", key) == wanted
     )
+
+
+WRITES = ("POST", "PUT", "DELETE", "PATCH")
+
+
+def api_writes(counters: dict) -> dict:
+    """The writes the sandbox served through the API (and ProcessMaker's auth client web routes)."""
+    return {key: count for key, count in counters["requests"].items()
+            if key.split(" ", 1)[0] in WRITES and (" /api/" in key or " /oauth/clients" in key)}

@@ -72,6 +72,14 @@ from test_examples import (
 )
 from test_playbooks import assert_demo_configuration
 from test_pm_package import build_world
+from test_requests_tasks import (
+    APPROVED_END,
+    PACKAGE,
+    approval_world,
+    ended_at,
+    requests_listed,
+    tasks_of,
+)
 from test_role_examples import (
     EXPORT_LOAN_REQUEST,
     PLAY_KEYWORDS,
@@ -769,6 +777,48 @@ def later_run_with_the_client(snippet: Snippet) -> None:
                       re.MULTILINE | re.DOTALL)
     assert shown and json.loads(shown.group(1))["msg"] == ["release-managers"], snippet.run.tail()
 
+# ---------------------------------------------------------------------------------------------
+# approvals.md
+
+
+def approval_package_in_packages(snippet: Snippet) -> None:
+    create_user(snippet, "jdoe")
+    (snippet.packages() / "approval-package.json").write_bytes(PACKAGE.read_bytes())
+
+
+def smoke_tested_and_canceled(snippet: Snippet) -> None:
+    """approvals-1: the group (with jdoe) made before the import, so the imported task is assigned to it; one
+    request reached the approval task, assigned to jdoe, and was canceled."""
+    [group] = listed(snippet.sandbox, "/groups")
+    [process] = listed(snippet.sandbox, "/processes")
+    bpmn = snippet.sandbox.api("GET", f"/processes/{process['id']}/bpmn").text
+    assert process["name"] == "Change approval" and f'pm:assignedGroups="{group["id"]}"' in bpmn
+    [request] = requests_listed(snippet.sandbox)
+    assert request["status"] == "CANCELED", request
+    [task] = tasks_of(snippet.sandbox, request["id"])
+    assert (task["element_name"], task["user_id"]) == ("Approve change", user(snippet.sandbox, "jdoe")["id"])
+    assert served(snippet.counters, "POST /api/1.0/process_events/*") == 1
+    assert served(snippet.counters, "PUT /api/1.0/requests/*") == 1
+
+
+def approval_world_with_jdoe(snippet: Snippet) -> None:
+    approval_world(snippet.sandbox, "jdoe", READER_SUPPLIED["jdoe_password"])
+
+
+def approved_by_jdoe(snippet: Snippet) -> None:
+    """approvals-2: one request, COMPLETED with approved true at the "Change approved" end event, its task
+    completed by jdoe (the group's member), who the task was assigned to."""
+    [request] = requests_listed(snippet.sandbox)
+    assert request["status"] == "COMPLETED", request
+    assert ended_at(snippet.sandbox, request["id"]) == [APPROVED_END]
+    [task] = tasks_of(snippet.sandbox, request["id"])
+    jdoe = user(snippet.sandbox, "jdoe")
+    assert task["status"] == "CLOSED" and task["user_id"] == jdoe["id"]
+    data = snippet.sandbox.api("GET", f"/requests/{request['id']}?include=data").json()["data"]
+    assert data["approved"] is True and data["change"] == "CHG-1042"
+    assert served(snippet.counters, "POST /api/1.0/process_events/*") == 1
+    assert served(snippet.counters, "PUT /api/1.0/tasks/*") == 1
+
 
 # ---------------------------------------------------------------------------------------------
 # The table: every block, what it needs, and what it must have done
@@ -784,6 +834,8 @@ class Spec:
 
 
 SNIPPETS: dict[str, Spec] = {
+    "approvals-1": Spec(smoke_tested_and_canceled, approval_package_in_packages),
+    "approvals-2": Spec(approved_by_jdoe, approval_world_with_jdoe),
     "authentication-1": Spec(password_login_then_users, observe=("login",)),
     "authentication-2": Spec(code_flow_with_pkce, observe=("login",)),
     "authentication-3": Spec(pat_from_a_file, admin_pat_in_secrets_dir),
@@ -811,8 +863,8 @@ SNIPPETS: dict[str, Spec] = {
 def test_every_block_is_checked() -> None:
     """A block without a check (or a check without its block) is a mistake of this file."""
     assert sorted(block.key for block in BLOCKS) == sorted(SNIPPETS)
-    assert {block.doc for block in BLOCKS} == {"authentication", "awx", "bootstrap", "configuration", "promotion",
-                                              "quickstart"}
+    assert {block.doc for block in BLOCKS} == {"approvals", "authentication", "awx", "bootstrap", "configuration",
+                                               "promotion", "quickstart"}
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=lambda block: block.key)

@@ -31,6 +31,7 @@ from pm_integration import (
 )
 from pm_sandbox.testing import SandboxProcess
 from test_pm_package import build_world
+from test_requests_tasks import APPROVED_END, approval_world, ended_at
 
 PLUGINS = sorted(
     path for kind in ("modules", "lookup") for path in (REPO_ROOT / "plugins" / kind).glob("*.py")
@@ -69,6 +70,9 @@ PRECONDITIONS: dict[str, Callable[[SandboxProcess, Path], object]] = {
     # a process "Loan Request" with its screens (one is "Loan Form" in category "Forms"), script and categories;
     # the examples write their packages into {{ playbook_dir }}/packages
     "modules/pm_package": lambda sandbox, tmp: (build_world(sandbox), (tmp / "packages").mkdir(exist_ok=True)),
+    # the approval process (playbooks/files/approval-package.json), its group "Change approvers" with jdoe in it
+    "modules/pm_request": lambda sandbox, tmp: approval_world(sandbox, "jdoe", READER_SUPPLIED["jdoe_password"]),
+    "modules/pm_task": lambda sandbox, tmp: approval_world(sandbox, "jdoe", READER_SUPPLIED["jdoe_password"]),
 }
 
 
@@ -204,6 +208,15 @@ def test_examples_run(plugin: Path, pb: Runner, clean_sandbox: SandboxProcess, r
         # the example promoted the process from staging to production
         production = request.getfixturevalue("second_sandbox")
         assert [p["name"] for p in production.api("GET", "/processes").json()["data"]] == ["Loan Request"]
+    if plugin.stem in ("pm_request", "pm_task") and plugin.parent.name == "modules":
+        # the examples smoke-tested (and canceled) one request, and jdoe or the admin approved another
+        requests = clean_sandbox.api("GET", "/requests?type=all&include=data").json()["data"]
+        statuses = sorted((r["status"], r["data"].get("change")) for r in requests)
+        wanted = {"pm_request": [("CANCELED", "SMOKE-TEST"), ("COMPLETED", "CHG-1042")],
+                  "pm_task": [("COMPLETED", "CHG-1042")]}[plugin.stem]
+        assert statuses == wanted, statuses
+        approved = next(r for r in requests if r["status"] == "COMPLETED")
+        assert approved["data"]["approved"] is True and ended_at(clean_sandbox, approved["id"]) == [APPROVED_END]
     if plugin.stem == "pm_token" and plugin.parent.name == "modules":
         issued = clean_sandbox.counters()["tokens_issued"]
         assert issued.get("authorization_code") == 1 and issued.get("refresh_token") == 1

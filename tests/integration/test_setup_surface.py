@@ -11,6 +11,7 @@ from pm_integration import (
     REPO_ROOT,
     LeakGuard,
     Runner,
+    api_writes,
     assert_clean_failure,
     keep_secret,
     ok,
@@ -20,12 +21,6 @@ from pm_integration import (
 from pm_sandbox.testing import SandboxProcess
 
 PASSWORD = "Setup-Surface-pa55!"
-WRITES = ("POST", "PUT", "DELETE", "PATCH")
-
-
-def api_writes(counters: dict) -> dict:
-    return {key: count for key, count in counters["requests"].items()
-            if key.split(" ", 1)[0] in WRITES and (" /api/" in key or " /oauth/clients" in key)}
 
 
 def token_status(sandbox: SandboxProcess, client_id: str, secret: str) -> int:

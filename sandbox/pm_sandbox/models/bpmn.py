@@ -1,8 +1,10 @@
 """The BPMN a process carries: the default definition, checks, start events and asset references.
 
 A process refers to other assets the way ProcessMaker's modeler writes them: ``pm:screenRef="<screen
-id>"`` on tasks, manual tasks, start and end events, and ``pm:scriptRef="<script id>"`` on script
-tasks. Export follows those references; import rewrites them to the ids on the target.
+id>"`` on tasks, manual tasks, start and end events, ``pm:scriptRef="<script id>"`` on script tasks,
+and the users and groups a task is assigned to (``pm:assignedUsers="3,7"``, ``pm:assignedGroups="2"``
+with ``pm:assignment``) on tasks, manual tasks and call activities. Export follows those references;
+import rewrites them to the ids on the target.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 PM_NS = "http://processmaker.com/BPMN/2.0/Schema.xsd"
@@ -18,6 +21,8 @@ NOT_VALID = "The bpm definition is not valid"
 
 SCREEN_TAGS = ("task", "manualTask", "startEvent", "endEvent")
 SCRIPT_TAGS = ("scriptTask",)
+# ProcessExporter::exportAssignments looks at these only (not at start events, nor at bpmn:userTask).
+ASSIGNMENT_TAGS = ("task", "manualTask", "callActivity")
 
 # Written for the sandbox in the shape of ProcessMaker's OnlyStartElement.bpmn template.
 DEFAULT_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
@@ -209,12 +214,46 @@ def references(text: str) -> list[Reference]:
     return found
 
 
+@dataclass(frozen=True)
+class Assignment:
+    """Who an element is assigned to (Utils::getAssignments): the raw id lists, as the modeler wrote them."""
+
+    path: str  # as Reference.path
+    assignment_type: str | None  # pm:assignment ("user", "group", "user_group", ...), None when absent
+    user_ids: tuple[str, ...]  # pm:assignedUsers split at commas ("" when absent, like PHP's explode)
+    group_ids: tuple[str, ...]
+
+
+def assignments(text: str) -> list[Assignment]:
+    """Every task, manual task and call activity with its assignment, in document order."""
+    try:
+        root = parse(text)
+    except ValueError:
+        return []
+    found = []
+    for element in root.iter():
+        if _local(element.tag) in ASSIGNMENT_TAGS:
+            found.append(Assignment(
+                f'//*[@id="{element.get("id", "")}"]',
+                element.get(f"{{{PM_NS}}}assignment"),
+                tuple(element.get(f"{{{PM_NS}}}assignedUsers", "").split(",")),
+                tuple(element.get(f"{{{PM_NS}}}assignedGroups", "").split(",")),
+            ))
+    return found
+
+
 _START_TAG = re.compile(r"""<[\w.:-]+(?:\s+[\w.:-]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>""")
 _PATH_ID = re.compile(r'^//\*\[@id="([^"]*)"\]$')
 
 
 def set_reference(text: str, path: str, attribute: str, value: int | None) -> str:
-    """Set ``pm:<attribute>`` on the element at ``path`` (``""`` where the asset is gone).
+    """Set ``pm:<attribute>`` on the element at ``path`` to an asset id (``""`` where the asset is gone)."""
+    return set_attribute(text, path, attribute, "" if value is None else str(value))
+
+
+def set_attribute(text: str, path: str, attribute: str, value: str) -> str:
+    """Set ``pm:<attribute>`` on the element at ``path``, adding it when the element has none (like DOM's
+    setAttribute in Utils::setAttributeAtXPath).
 
     Works on the text so everything else stays byte for byte the same: an import that maps every id to
     itself leaves the definition untouched.
@@ -225,12 +264,15 @@ def set_reference(text: str, path: str, attribute: str, value: int | None) -> st
         return text
     id_attribute = re.compile(r'\sid\s*=\s*["\']' + re.escape(match.group(1)) + r'["\']')
     ref = re.compile(r'(\s' + re.escape(prefixes[0]) + ":" + attribute + r'\s*=\s*")[^"]*(")')
-    new = "" if value is None else str(value)
+    new = xml_escape(value, {'"': "&quot;"})
 
     def replace(tag: re.Match[str]) -> str:
         start_tag = tag.group(0)
         if not id_attribute.search(start_tag):
             return start_tag
-        return ref.sub(lambda m: m.group(1) + new + m.group(2), start_tag, count=1)
+        if ref.search(start_tag):
+            return ref.sub(lambda m: m.group(1) + new + m.group(2), start_tag, count=1)
+        end = -2 if start_tag.endswith("/>") else -1
+        return f'{start_tag[:end].rstrip()} {prefixes[0]}:{attribute}="{new}"{start_tag[end:]}'
 
     return _START_TAG.sub(replace, text)

@@ -3,13 +3,19 @@
 What an asset depends on (its ``dependents``):
 
 * a process: the screens and scripts its BPMN refers to (``pm:screenRef`` / ``pm:scriptRef``, one
-  dependent per element, ``meta.path`` locating the element), its categories, its cancel and
+  dependent per element, ``meta.path`` locating the element), its categories, the users and groups its
+  tasks are assigned to (``user_assignment`` / ``group_assignment``, one dependent per element and id,
+  ``meta`` = ``{path, assignmentType}``, as ProcessExporter::exportAssignments), its cancel and
   request-detail screens;
 * a screen or a script: its categories.
 
-Users (owners, run-as users, managers), script executors, environment variables, nested screens and
-watchers are not followed. Assets are listed root first, then depth first in the order found; an
-asset whose export option is ``mode: discard`` is left out (it stays listed as a dependent).
+Users and groups are explicitly discarded (GroupExporter, UserExporter ``$discard``): the package never
+holds them, their dependents carry what the importer matches them by (``fallbackMatches``: a group's
+name, a user's email and username). Process owners and managers, run-as users, script executors,
+environment variables, nested screens and watchers are not followed. Assets are listed root first, then
+depth first in the order found; an asset whose export option is ``mode: discard`` is left out (it stays
+listed as a dependent). A dependent whose asset the package does not hold has ``name: ""``, as
+Dependent::getName gives it.
 """
 
 from __future__ import annotations
@@ -21,7 +27,16 @@ from ..store import Store
 from . import bpmn, processes
 from .base import Row
 from .categories import ASSET_KINDS, assigned_ids
-from .packages import CATEGORY_TYPES, PROCESS, SCREEN, SCRIPT, VERSION, AssetType
+from .packages import (
+    CATEGORY_TYPES,
+    GROUP,
+    PROCESS,
+    SCREEN,
+    SCRIPT,
+    USER,
+    VERSION,
+    AssetType,
+)
 
 
 class Exporter:
@@ -52,7 +67,8 @@ class Exporter:
         dependents: list[Row] = []
         references: Row = {}
         for kind, dependent_type, meta, dependent_row in self.dependencies(asset, row):
-            if dependent_row["uuid"] not in self.manifest and self.mode(dependent_row["uuid"]) != "discard":
+            if (dependent_row["uuid"] not in self.manifest and self.mode(dependent_row["uuid"]) != "discard"
+                    and not dependent_type.explicit_discard):
                 self.add(dependent_type, dependent_row)
             dependents.append({
                 "type": kind,
@@ -61,7 +77,7 @@ class Exporter:
                 "exporterClass": dependent_type.exporter,
                 "modelClass": dependent_type.model,
                 "fallbackMatches": {column: dependent_row.get(column) for column in dependent_type.fallback},
-                "name": dependent_row[dependent_type.name_column],
+                "name": dependent_row[dependent_type.name_column] if dependent_row["uuid"] in self.manifest else "",
                 "discard": False,
             })
             if kind == "categories":
@@ -109,15 +125,31 @@ class Exporter:
                 if category is not None:
                     found.append(("categories", category_type, None, category))
         if asset is PROCESS:
+            found.extend(self.assignments(row))
             for column, kind in (("cancel_screen_id", "cancel-screen"), ("request_detail_screen_id", "request-detail-screen")):
                 screen = self.row(SCREEN, row[column])
                 if screen is not None:
                     found.append((kind, SCREEN, None, screen))
         return found
 
+    def assignments(self, row: Row) -> list[tuple[str, AssetType, Any, Row]]:
+        """ProcessExporter::exportAssignments: per task, its users then its groups that exist here."""
+        found: list[tuple[str, AssetType, Any, Row]] = []
+        for assignment in bpmn.assignments(row["bpmn"]):
+            meta = {"path": assignment.path, "assignmentType": assignment.assignment_type}
+            for kind, target, ids in (("user_assignment", USER, assignment.user_ids),
+                                      ("group_assignment", GROUP, assignment.group_ids)):
+                for value in ids:
+                    dependent = self.row(target, value.strip()) if value.strip().isdigit() else None
+                    if dependent is not None:
+                        found.append((kind, target, dict(meta), dependent))
+        return found
+
     def row(self, asset: AssetType, asset_id: Any) -> Row | None:
         if asset_id is None:
             return None
+        if asset is USER:  # User::find leaves soft-deleted users out
+            return self.store.one("SELECT * FROM users WHERE id = ? AND deleted_at IS NULL", (asset_id,))
         if asset.category_kind:
             return self.store.one("SELECT * FROM categories WHERE id = ? AND kind = ?", (asset_id, asset.category_kind))
         return self.store.one(f'SELECT * FROM "{asset.table}" WHERE id = ?', (asset_id,))

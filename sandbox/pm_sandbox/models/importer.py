@@ -18,6 +18,17 @@ instance: categories (``*_category_id`` and the category links), the BPMN's ``pm
 ``request_detail_screen_id``. A process keeps its owner on update and belongs to the importing user
 when created; a script keeps its run-as user when that user exists here, else the first administrator.
 
+Task assignments (ProcessExporter::importAssignments): the users and groups a package's process assigns
+tasks to are never in the package (they are explicitly discarded), only named by its ``user_assignment``
+and ``group_assignment`` dependents. Each is linked to the user or group here with the same uuid, else
+the same name (a group) or email, then username (a user; soft-deleted ones count, as ``withTrashed``
+finds them); per element, ``pm:assignedUsers`` / ``pm:assignedGroups`` become the ids found (the ones not
+found are left out, so nobody may be left) and ``pm:assignment`` the dependents' ``assignmentType``:
+ProcessMaker takes it from the last assignment dependent for every element (a loop variable that
+outlives its loop), and so does the sandbox. The BPMN's references (screens, scripts, assignments) are
+rewritten only when the first import option naming an asset of the package has no ``saveAssetsMode`` or
+``saveAllAssets`` (ProcessExporter::importAssetsByMode); otherwise the BPMN keeps the package's ids.
+
 Writes compare first, like Eloquent's dirty check: a row is written only when a column differs and
 category links only when the set differs. Importing a package identical to what is installed
 therefore changes nothing. What a client can observe to tell:
@@ -47,6 +58,7 @@ from .base import Columns, Row, dirty, stored, to_int
 from .packages import (
     BY_MODEL,
     IMPORT_ORDER,
+    LINKED_ONLY,
     MODES,
     PROCESS,
     SCRIPT,
@@ -95,6 +107,11 @@ def _normalize(columns: Columns, name: str, value: Any) -> Any:
         match = _ISO.match(str(value))
         return f"{match.group(1)} {match.group(2)}" if match else str(value)
     return value if isinstance(value, str) else stored("text", value)
+
+
+def _meta(dependent: Row) -> Row:
+    meta = dependent.get("meta")
+    return meta if isinstance(meta, dict) else {}
 
 
 def _increment(name: str) -> str:
@@ -185,7 +202,8 @@ class Importer:
         planned = self.plans.get(dependent.get("uuid", ""))
         if planned is not None:
             return planned.target_id
-        asset = BY_MODEL.get(dependent.get("modelClass", ""))
+        model = dependent.get("modelClass", "")
+        asset = BY_MODEL.get(model) or LINKED_ONLY.get(model)
         if asset is None:
             return None
         row, _ = self.find(asset, dependent.get("uuid", ""), dependent.get("fallbackMatches") or {})
@@ -229,15 +247,39 @@ class Importer:
 
     def _process_references(self, planned: Planned, values: Row) -> None:
         definition = values.get("bpmn") or bpmn.DEFAULT_BPMN
-        for dependent in self.dependents(planned, "screens", "scripts"):
-            attribute = "screenRef" if dependent["type"] == "screens" else "scriptRef"
-            path = (dependent.get("meta") or {}).get("path", "") if isinstance(dependent.get("meta"), dict) else ""
-            definition = bpmn.set_reference(definition, path, attribute, self.resolve(dependent))
+        if self.saves_all_assets():
+            for dependent in self.dependents(planned, "screens", "scripts"):
+                attribute = "screenRef" if dependent["type"] == "screens" else "scriptRef"
+                definition = bpmn.set_reference(definition, _meta(dependent).get("path", ""), attribute,
+                                                self.resolve(dependent))
+            definition = self._assignments(planned, definition)
         values["bpmn"] = definition
         for column, kind in (("cancel_screen_id", "cancel-screen"), ("request_detail_screen_id", "request-detail-screen")):
             found = self.dependents(planned, kind)
             values[column] = self.resolve(found[0]) if found else None
         values["user_id"] = planned.existing["user_id"] if planned.mode == "update" and planned.existing else self.user_id
+
+    def _assignments(self, planned: Planned, definition: str) -> str:
+        """ProcessExporter::importAssignments: each element's users and groups, as the ids found here."""
+        ids: dict[tuple[str, str], list[int | None]] = {}
+        assignment_type = None
+        for kind, attribute in (("user_assignment", "assignedUsers"), ("group_assignment", "assignedGroups")):
+            for dependent in self.dependents(planned, kind):
+                ids.setdefault((attribute, str(_meta(dependent).get("path", ""))), []).append(self.resolve(dependent))
+                assignment_type = _meta(dependent).get("assignmentType")  # the last one wins, for every element
+        for (attribute, path), found in ids.items():
+            definition = bpmn.set_attribute(definition, path, "assignment", str(assignment_type or ""))
+            definition = bpmn.set_attribute(definition, path, attribute, ",".join(str(i) for i in found if i))
+        return definition
+
+    def saves_all_assets(self) -> bool:
+        """ProcessExporter::importAssetsByMode: the ``saveAssetsMode`` of the first option that names an asset
+        of the package (ProcessMaker looks no further, even when that option has none)."""
+        for uuid, option in self.options.items():
+            if uuid in self.package["export"]:
+                mode = option.get("saveAssetsMode") if isinstance(option, dict) else None
+                return mode in (None, "saveAllAssets")
+        return True
 
     def _script_references(self, values: Row) -> None:
         if not self.store.scalar("SELECT 1 FROM users WHERE id = ?", (values.get("run_as_user_id"),)):

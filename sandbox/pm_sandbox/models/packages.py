@@ -44,6 +44,9 @@ class AssetType:
     category_kind: str = ""  # for the three category types: categories.kind
     asset_kind: str = ""  # for processes, screens, scripts: categories.kind of their categories
     hidden_attributes: tuple[str, ...] = ()  # left out of ``attributes`` (ScreenExporter drops its category)
+    # ExporterBase::$discard: never put in a package, only named by the dependents that refer to it (users,
+    # groups); an import links those dependents to what the target has (by uuid, else the fallback columns)
+    explicit_discard: bool = False
 
     @property
     def model(self) -> str:
@@ -87,8 +90,15 @@ CATEGORY_TYPES = {
                     "name", ("name",), category_kind=kind)
     for kind in ("process", "screen", "script")
 }
+# The users and groups a process's tasks are assigned to (GroupExporter, UserExporter: explicitly
+# discarded, so dependents only; the target's own users and groups are matched by name / email, username).
+GROUP = AssetType("Group", EXPORTERS + "GroupExporter", "groups", {}, "name", ("name",), explicit_discard=True)
+USER = AssetType("User", EXPORTERS + "UserExporter", "users", {}, "username", ("email", "username"),
+                 explicit_discard=True)
 ROOT_TYPES = {"process": PROCESS, "screen": SCREEN, "script": SCRIPT}
 BY_MODEL = {asset.model: asset for asset in (PROCESS, SCREEN, SCRIPT, *CATEGORY_TYPES.values())}
+# What a dependent may name without the package holding it.
+LINKED_ONLY = {asset.model: asset for asset in (GROUP, USER)}
 # Import order: what others refer to is saved first.
 IMPORT_ORDER = [*(asset.model for asset in CATEGORY_TYPES.values()), SCRIPT.model, SCREEN.model, PROCESS.model]
 
