@@ -6,7 +6,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: pm_api
+author:
+  - processmaker.core maintainers (@processmaker-core)
 short_description: Call any ProcessMaker REST API endpoint
+extends_documentation_fragment:
+  - processmaker.core.connection
+  - processmaker.core.module
 version_added: 0.1.0
 description:
   - Sends one request to the ProcessMaker 4 REST API (or, with O(all_pages), every page of a list)
@@ -18,27 +23,12 @@ description:
     and corrupt bodies on idempotent methods, with exponential backoff; each retry is a warning.
   - Failures are one line saying what failed, what the server said and what to do; the decoded
     error (status, code, message, field errors) is in RV(error).
-requirements:
-  - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
-author:
-  - processmaker.core maintainers (@processmaker-core)
-extends_documentation_fragment:
-  - processmaker.core.connection
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
     details: GET and HEAD requests run in check mode; other methods are reported as changed and not sent.
   diff_mode:
     support: none
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - processmaker.core.all
 options:
   method:
     description: HTTP method.
@@ -180,6 +170,29 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+error:
+  description: The decoded failure.
+  returned: on failure from the server
+  type: dict
+  contains:
+    status:
+      description: HTTP status, or null when no answer came.
+      type: int
+    code:
+      description: Error code (OAuth C(error), or one of ours such as C(connection_error), C(too_many_items)).
+      type: str
+    message:
+      description: What the server said.
+      type: str
+    field_errors:
+      description: Validation errors by field (ProcessMaker's 422 C(errors)).
+      type: dict
+    method:
+      description: HTTP method.
+      type: str
+    url:
+      description: URL without secrets.
+      type: str
 status:
   description: HTTP status of the (last) response. Not returned when a write was skipped in check mode.
   returned: when a request was sent
@@ -241,29 +254,6 @@ dest:
   description: Where the body was saved.
   returned: when O(dest) is set
   type: str
-error:
-  description: The decoded failure.
-  returned: on failure from the server
-  type: dict
-  contains:
-    status:
-      description: HTTP status, or null when no answer came.
-      type: int
-    code:
-      description: Error code (OAuth C(error), or one of ours such as C(connection_error), C(too_many_items)).
-      type: str
-    message:
-      description: What the server said.
-      type: str
-    field_errors:
-      description: Validation errors by field (ProcessMaker's 422 C(errors)).
-      type: dict
-    method:
-      description: HTTP method.
-      type: str
-    url:
-      description: URL without secrets.
-      type: str
 """
 
 import os

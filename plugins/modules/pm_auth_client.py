@@ -6,7 +6,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: pm_auth_client
+author:
+  - processmaker.core maintainers (@processmaker-core)
 short_description: Manage ProcessMaker auth clients (OAuth clients), the step the guide asks a person to click
+extends_documentation_fragment:
+  - processmaker.core.connection
+  - processmaker.core.module
 version_added: 0.2.0
 description:
   - Creates, updates, rotates and deletes an OAuth client of ProcessMaker (Admin > Auth Clients), the
@@ -21,14 +26,6 @@ description:
   - A client is known by its O(name). With O(state=present) a missing client is created, one whose
     O(types) or O(redirect) differ is updated, and O(recreate=true) deletes it and creates a new one, with
     a new secret (its tokens are revoked with it). With O(state=absent) it is deleted.
-requirements:
-  - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
-author:
-  - processmaker.core maintainers (@processmaker-core)
-extends_documentation_fragment:
-  - processmaker.core.connection
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
@@ -36,13 +33,6 @@ attributes:
   diff_mode:
     support: full
     details: The client's name, types and redirect before and after; never its secret.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - processmaker.core.all
 options:
   name:
     description:
@@ -139,6 +129,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+error:
+  description: The decoded failure (see M(processmaker.core.pm_api)).
+  returned: on failure from the server
+  type: dict
 client_id:
   description: The client's id (the O(client_id) of token requests).
   returned: when the client exists after the task (or would, in check mode, once created)
@@ -163,10 +157,6 @@ action:
 diff:
   description: The name, types and redirect before and after (with C(--diff)).
   returned: with C(--diff)
-  type: dict
-error:
-  description: The decoded failure (see M(processmaker.core.pm_api)).
-  returned: on failure from the server
   type: dict
 """
 

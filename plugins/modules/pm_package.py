@@ -6,7 +6,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: pm_package
+author:
+  - processmaker.core maintainers (@processmaker-core)
 short_description: Export and import ProcessMaker process, screen and script packages
+extends_documentation_fragment:
+  - processmaker.core.connection
+  - processmaker.core.module
 version_added: 0.1.0
 description:
   - Promotes processes, screens and scripts from one ProcessMaker environment to the next with
@@ -23,15 +28,7 @@ description:
     leaves it out (references then point at the asset of the same name already installed).
   - "Check mode: exports compare with the manifest (C(GET /export/manifest)) and write no file; imports
     run only the preview. C(--diff) shows the attributes an import changes per asset."
-requirements:
-  - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
   - cryptography (Python library), only to compare a password-protected package with the file already at O(dest)
-author:
-  - processmaker.core maintainers (@processmaker-core)
-extends_documentation_fragment:
-  - processmaker.core.connection
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
@@ -39,13 +36,6 @@ attributes:
   diff_mode:
     support: full
     details: The attributes an import writes, per asset; for an export, the assets of the old and new file.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - processmaker.core.all
 options:
   state:
     description: V(exported) writes a package file from the server; V(imported) imports a package file.
@@ -161,6 +151,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+error:
+  description: The decoded failure from the server (see M(processmaker.core.pm_api)).
+  returned: on failure from the server
+  type: dict
 changed:
   description: Whether the file was (or would be) written, or the import wrote (or would write) anything.
   returned: always
@@ -204,10 +198,6 @@ diff:
     - "With C(--diff), the attributes an import changes, per asset (keyed C(Type: name)); for an export, the assets
       of the file before and after."
   returned: with C(--diff) when something changes
-  type: dict
-error:
-  description: The decoded failure from the server (see M(processmaker.core.pm_api)).
-  returned: on failure from the server
   type: dict
 """
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: pm_request
+author:
+  - processmaker.core maintainers (@processmaker-core)
 short_description: Start ProcessMaker requests, wait for them, cancel them (smoke tests, approval gates)
+extends_documentation_fragment:
+  - processmaker.core.connection
+  - processmaker.core.module
 version_added: 0.2.0
 description:
   - Starts a request of a process, as ProcessMaker's API does it (C(POST /api/1.0/process_events/{process}) with the
@@ -18,27 +23,12 @@ description:
   - A wait reads the request once per O(poll_interval) (one C(GET /api/1.0/requests/{id}) with its data and its
     tokens, nothing else) and stops at O(wait_timeout), failing in one line that names the request's status and
     its open tasks with their assignees.
-requirements:
-  - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
-author:
-  - processmaker.core maintainers (@processmaker-core)
-extends_documentation_fragment:
-  - processmaker.core.connection
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
     details: Starts and cancels nothing; an existing request (O(request_id)) is read once, without waiting.
   diff_mode:
     support: none
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - processmaker.core.all
 options:
   process:
     description:
@@ -159,6 +149,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+error:
+  description: The decoded failure (see M(processmaker.core.pm_api)).
+  returned: on failure from the server
+  type: dict
 request_id:
   description: The request's id.
   returned: when there is a request (not when check mode skipped starting one)
@@ -200,10 +194,6 @@ polls:
   description: How many times the request was read while waiting (one GET each).
   returned: always
   type: int
-error:
-  description: The decoded failure (see M(processmaker.core.pm_api)).
-  returned: on failure from the server
-  type: dict
 """
 
 from ansible_collections.processmaker.core.plugins.module_utils.module import (

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: pm_resource
-short_description: Converge ProcessMaker users, groups, memberships, environment variables, categories and settings
+author:
+  - processmaker.core maintainers (@processmaker-core)
+short_description: Converge ProcessMaker users, groups, memberships, permissions, settings and other configuration
+extends_documentation_fragment:
+  - processmaker.core.connection
+  - processmaker.core.module
 version_added: 0.1.0
 description:
   - Makes one kind of ProcessMaker object look like a declared list of O(items), in one task. It
@@ -52,14 +57,6 @@ description:
     O(settle_timeout), where the server shows their state (ProcessMaker reports builds only over its websocket:
     then the task warns and does not wait), and fails naming a build that failed. Only administrators manage
     executors; ProcessMaker refuses to delete one that scripts use."
-requirements:
-  - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
-author:
-  - processmaker.core maintainers (@processmaker-core)
-extends_documentation_fragment:
-  - processmaker.core.connection
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
@@ -67,13 +64,6 @@ attributes:
   diff_mode:
     support: full
     details: RV(diff) has the before and after of every object that changes; write-only fields are C(********).
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - processmaker.core.all
 options:
   kind:
     description:
@@ -354,6 +344,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+error:
+  description: The decoded failure when listing failed (see M(processmaker.core.pm_api)).
+  returned: on failure from the server
+  type: dict
 changed:
   description: Whether anything was (or, in check mode, would be) written.
   returned: always
@@ -446,10 +440,6 @@ requests:
   returned: with O(kind)
   type: dict
   sample: {list: 1, write: 2, lookup: 0}
-error:
-  description: The decoded failure when listing failed (see M(processmaker.core.pm_api)).
-  returned: on failure from the server
-  type: dict
 """
 
 from ansible_collections.processmaker.core.plugins.module_utils.auth import (

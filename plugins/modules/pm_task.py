@@ -6,7 +6,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: pm_task
+author:
+  - processmaker.core maintainers (@processmaker-core)
 short_description: Complete a ProcessMaker task (an approval, a test double of a person)
+extends_documentation_fragment:
+  - processmaker.core.connection
+  - processmaker.core.module
 version_added: 0.2.0
 description:
   - Completes an open task of a request with the given O(data), as ProcessMaker's API does it
@@ -19,27 +24,12 @@ description:
     complete it; anyone else gets its 403, reported in one line that names the connection's user and the assignee
     when the server shows it (ProcessMaker shows a task's assignee only to that user and to administrators, so a
     user outside the task's group is told to connect as one of its members).
-requirements:
-  - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
-author:
-  - processmaker.core maintainers (@processmaker-core)
-extends_documentation_fragment:
-  - processmaker.core.connection
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
     details: Finds the task and reports whether it would be completed; completes nothing.
   diff_mode:
     support: none
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - processmaker.core.all
 options:
   request_id:
     description: The request whose task to complete (with O(task)).
@@ -117,6 +107,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+error:
+  description: The decoded failure (see M(processmaker.core.pm_api)).
+  returned: on failure from the server
+  type: dict
 task:
   description: The task (C(id), C(element_id), C(element_name), C(status), C(user_id), C(process_request_id)).
   returned: when a task was found
@@ -127,10 +121,6 @@ request_status:
   returned: when a task was completed
   type: str
   sample: COMPLETED
-error:
-  description: The decoded failure (see M(processmaker.core.pm_api)).
-  returned: on failure from the server
-  type: dict
 """
 
 from ansible_collections.processmaker.core.plugins.module_utils.module import (

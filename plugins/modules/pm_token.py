@@ -6,7 +6,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: pm_token
+author:
+  - processmaker.core maintainers (@processmaker-core)
 short_description: Get ProcessMaker OAuth 2.0 access tokens and manage personal access tokens
+extends_documentation_fragment:
+  - processmaker.core.connection
+  - processmaker.core.module
 version_added: 0.1.0
 description:
   - Gets an access token in each way ProcessMaker (Laravel Passport) issues one, as in its "Getting an
@@ -22,14 +27,6 @@ description:
   - With O(name) or O(token_id) it manages personal access tokens of a user through
     C(/api/1.0/users/{user}/tokens), authenticated by any of the above. O(state=present) creates one
     (returned once, as the server never shows it again); O(state=absent) revokes.
-requirements:
-  - requests >= 2.28 (Python library), on the host the module runs on (the controller for C(connection=local))
-author:
-  - processmaker.core maintainers (@processmaker-core)
-extends_documentation_fragment:
-  - processmaker.core.connection
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
@@ -38,13 +35,6 @@ attributes:
       - Creating or revoking a personal access token is reported and not done.
   diff_mode:
     support: none
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - processmaker.core.all
 options:
   code:
     description:
@@ -200,6 +190,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+error:
+  description: The decoded failure (status, code, message, field_errors, method, url).
+  returned: on failure from the server
+  type: dict
 access_token:
   description: The access token (a JWT for ProcessMaker). B(Secret.) Not returned when validating a given token.
   returned: when a token was issued or a personal access token created
@@ -289,10 +283,6 @@ revoked:
   returned: with O(state=absent), or O(recreate=true)
   type: list
   elements: str
-error:
-  description: The decoded failure (status, code, message, field_errors, method, url).
-  returned: on failure from the server
-  type: dict
 """
 
 import hmac
