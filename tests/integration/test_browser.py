@@ -31,6 +31,7 @@ def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         yield driver
 
 
+@pytest.mark.deep
 def test_chromium_approves_and_pm_token_exchanges_the_code(pb: Runner, clean_sandbox: SandboxProcess,
                                                           chromium: webdriver.Chrome) -> None:
     client = clean_sandbox.credentials["authorization_code_client"]

@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pm_integration import (
     OUTPUT_DIR,
     REPO_ROOT,
@@ -60,6 +61,7 @@ def inventory(pb: Runner, hosts: int) -> str:
     return str(path)
 
 
+@pytest.mark.deep
 def test_fifty_hosts_twenty_five_forks_one_token(pb: Runner, clean_sandbox: SandboxProcess) -> None:
     started = time.monotonic()
     run = ok(pb.play("""
@@ -266,6 +268,7 @@ def race_figures(outcome: dict[str, Any], config: dict[str, Any]) -> dict[str, A
     }
 
 
+@pytest.mark.deep
 def test_two_plays_converging_the_same_configuration_at_once_leave_one_copy(
     pb: Runner, clean_sandbox: SandboxProcess, tmp_path: Path
 ) -> None:

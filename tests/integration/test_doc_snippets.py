@@ -886,6 +886,7 @@ def _params() -> list:
                          if (spec := SNIPPETS.get(block.key)) and spec.xfail else []) for block in BLOCKS]
 
 
+@pytest.mark.deep
 @pytest.mark.slow
 @pytest.mark.parametrize("block", _params())
 def test_doc_snippet_runs(block: Block, pb: Runner, clean_sandbox: SandboxProcess,
@@ -938,6 +939,7 @@ def test_doc_snippet_runs(block: Block, pb: Runner, clean_sandbox: SandboxProces
 # The quickstart's word on the shipped playbooks
 
 
+@pytest.mark.deep
 @pytest.mark.slow
 def test_installed_demo_playbook_asks_the_person(pb: Runner, clean_sandbox: SandboxProcess) -> None:
     """quickstart: "Run from an installed collection ..., playbooks/demo.yml has no helper to approve the consent

@@ -156,6 +156,7 @@ def needs_a_person(plays: list[dict]) -> bool:
     return "ansible.builtin.pause" in yaml.safe_dump(plays) or "'pause'" in repr(plays)
 
 
+@pytest.mark.deep
 @pytest.mark.parametrize("plugin", PLUGINS, ids=lambda path: f"{path.parent.name}/{path.stem}")
 def test_examples_run(plugin: Path, pb: Runner, clean_sandbox: SandboxProcess, request: pytest.FixtureRequest) -> None:
     text = examples_of(plugin)

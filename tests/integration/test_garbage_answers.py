@@ -100,6 +100,7 @@ def test_a_listing_that_is_not_json_fails_with_one_clear_line(pb: Runner, clean_
     assert len(clean_sandbox.api("GET", "/users", params={"filter": "garbage-probe"}).json()["data"]) == 0
 
 
+@pytest.mark.deep
 def test_a_token_endpoint_that_answers_no_json_fails_with_one_clear_line(pb: Runner,
                                                                        clean_sandbox: SandboxProcess) -> None:
     clean_sandbox.set_faults([{"route": TOKEN, "probability": 1.0, "kinds": sorted(SAYS)}], seed=11)
@@ -118,6 +119,7 @@ def test_a_token_endpoint_that_answers_no_json_fails_with_one_clear_line(pb: Run
     assert served(counters, USERS) == 0
 
 
+@pytest.mark.deep
 def test_with_retries_30_percent_garbled_answers_do_no_harm(pb: Runner, clean_sandbox: SandboxProcess) -> None:
     clean_sandbox.set_faults([{"route": USERS, "probability": 0.3, "kinds": sorted(SAYS)}], seed=20240601)
     repeat = f"""

@@ -156,6 +156,7 @@ def assert_demo_configuration(sandbox: SandboxProcess) -> None:
 
 
 
+@pytest.mark.deep
 @pytest.mark.slow
 def test_make_demo(leak_guard: LeakGuard) -> None:
     """tools/demo.py (`make demo`) starts its own sandbox, runs demo.yml, prints the counters, stops it."""

@@ -152,6 +152,7 @@ def test_export_writes_a_package_once_and_check_mode_writes_nothing(pb: Runner, 
     assert pb.result("check")["changed"] is True and not (pb.tmp / "script.json").exists()
 
 
+@pytest.mark.deep
 def test_export_then_import_into_a_reset_sandbox_is_identical(pb: Runner, clean_sandbox: SandboxProcess) -> None:
     world = build_world(clean_sandbox)
     ok(run(pb, """

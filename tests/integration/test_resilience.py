@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from pm_integration import (
     Runner,
     assert_clean_failure,
@@ -18,6 +19,7 @@ from pm_integration import (
 from pm_sandbox.testing import SandboxProcess
 
 
+@pytest.mark.deep
 def test_lookup_token_expiring_mid_play_is_renewed(short_pb: Runner, short_ttl_sandbox: SandboxProcess) -> None:
     short_ttl_sandbox.reset()
     run = ok(short_pb.play(f"""
@@ -68,6 +70,7 @@ def pb_status(pb: Runner, name: str) -> int:
     return pb.result(name)["status"]
 
 
+@pytest.mark.deep
 def test_module_token_expiring_mid_play_is_renewed_with_its_refresh_token(
     short_pb: Runner, short_ttl_sandbox: SandboxProcess
 ) -> None:
@@ -142,6 +145,7 @@ def test_revoked_token_gives_a_clear_error(pb: Runner, clean_sandbox: SandboxPro
     assert statuses(clean_sandbox.counters()).get("401", 0) == 3
 
 
+@pytest.mark.deep
 def test_faults_are_absorbed_by_retries(pb: Runner, clean_sandbox: SandboxProcess) -> None:
     clean_sandbox.set_faults(
         [{"route": "GET /api/1.0/*", "probability": 0.2, "kinds": ["502", "503", "429"], "retry_after": 1}],

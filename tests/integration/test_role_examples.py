@@ -461,6 +461,7 @@ def test_every_block_is_checked() -> None:
     assert {block.role for block in BLOCKS} == {"token", "configure", "service_account"}
 
 
+@pytest.mark.deep
 @pytest.mark.parametrize("block", BLOCKS, ids=lambda block: block.key)
 def test_role_example_runs(block: Block, pb: Runner, clean_sandbox: SandboxProcess,
                            request: pytest.FixtureRequest) -> None:

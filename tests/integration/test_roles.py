@@ -53,6 +53,7 @@ def molecule_env(tmp_path: Path, admin_password: str, operator_key: str) -> dict
     return env
 
 
+@pytest.mark.deep
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("scenario", SCENARIOS)
