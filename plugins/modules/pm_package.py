@@ -28,6 +28,7 @@ description:
     leaves it out (references then point at the asset of the same name already installed).
   - "Check mode: exports compare with the manifest (C(GET /export/manifest)) and write no file; imports
     run only the preview. C(--diff) shows the attributes an import changes per asset."
+requirements:
   - cryptography (Python library), only to compare a password-protected package with the file already at O(dest)
 attributes:
   check_mode:
