@@ -111,6 +111,8 @@ def _base_env(env: dict[str, str | None] | None, tmp_path: Path | None) -> dict[
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_LOCAL_TEMP": str((tmp_path or OUTPUT_DIR) / "ansible-local"),
             "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+            # save_test_result: the tests' own action (a result to a 0600 file, in-process; copy costs ~1 s of CPU)
+            "ANSIBLE_ACTION_PLUGINS": str(Path(__file__).with_name("action_plugins")),
         }
     )
     for key, value in (env or {}).items():
@@ -376,16 +378,15 @@ def keep_secret(var: str, name: str | None = None) -> str:
     for the test to read and the leak check to look for."""
     return (
         f'- {{name: "Keep {var} for the test and the leak check (0600, never printed)", no_log: true, check_mode: false,'
-        f' ansible.builtin.copy: {{content: "{{{{ {var} | to_json }}}}",'
-        f' dest: "{{{{ secrets_dir }}}}/{name or var}.json", mode: "0600"}}}}'
+        f' save_test_result: {{content: "{{{{ {var} | to_json }}}}", dest: "{{{{ secrets_dir }}}}/{name or var}.json"}}}}'
     )
 
 
 def save_result(var: str, name: str | None = None) -> str:
     """A task (one line of flow YAML) that saves a registered result holding no secret to results_dir."""
     return (
-        f'- {{name: "Save {var} for the test", check_mode: false, ansible.builtin.copy: {{content: "{{{{ {var} | to_json }}}}",'
-        f' dest: "{{{{ results_dir }}}}/{name or var}.json", mode: "0600"}}}}'
+        f'- {{name: "Save {var} for the test", check_mode: false, save_test_result: {{content: "{{{{ {var} | to_json }}}}",'
+        f' dest: "{{{{ results_dir }}}}/{name or var}.json"}}}}'
     )
 
 
