@@ -357,6 +357,7 @@ def login(sandbox: SandboxProcess) -> dict:
             "password": creds["admin"]["password"]}
 
 
+@pytest.mark.deep
 def test_the_examples_run(pb: Runner, clean_sandbox: SandboxProcess, production: SandboxProcess, secret) -> None:
     production.reset()
     build_world(clean_sandbox)

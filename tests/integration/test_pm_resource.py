@@ -625,6 +625,7 @@ def examples(module: str) -> list:
     raise AssertionError(module)
 
 
+@pytest.mark.deep
 def test_the_examples_run(pb: Runner, clean_sandbox: SandboxProcess, tmp_path: Path, leak_guard) -> None:
     creds = clean_sandbox.credentials
     secrets = {"jdoe_password": "Jd0e!password", "rroe_password": "Rr0e!password", "asmith_password": "Asm1th!password"}

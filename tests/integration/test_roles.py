@@ -204,6 +204,7 @@ def live_tokens(sandbox: SandboxProcess, username: str) -> list[str]:
     return [token["id"] for token in sandbox.api("GET", f"/users/{user_id}/tokens").json()["data"]]
 
 
+@pytest.mark.deep
 def test_service_account_replaces_a_lost_token_and_refuses_unknown_permissions(
         pb: Runner, clean_sandbox: SandboxProcess) -> None:
     play = pb.write(SERVICE_ACCOUNT_PLAY)
