@@ -98,8 +98,8 @@ class Redactor:
     def add(self, secret: object, *, json_only: bool = False) -> None:
         """Mask ``secret`` from now on. ``json_only`` for a value only ever sent in a JSON body that the
         module builds (an item's password): fewer forms, and none in ``no_log_forms``."""
-        if isinstance(secret, str) and secret and not (secret in self._secrets and
-                                                        (json_only or not self._secrets[secret])):
+        known = isinstance(secret, str) and secret in self._secrets and (json_only or not self._secrets[secret])
+        if isinstance(secret, str) and secret and not known:
             self._secrets[secret] = json_only
             self._changed()
 

@@ -111,8 +111,8 @@ def find_task(client: Any, request_id: Any, element: str) -> tuple:
     ProcessMaker lists a non-administrator only the tasks assigned to them: when the element is not
     listed, reading the request tells "not yours" (its 403) from "no such task"."""
     tasks = client.paginate("tasks", query={"process_request_id": request_id, "include": "user"}).items
-    named = [task for task in tasks if isinstance(task, Mapping) and element in (task.get("element_id"),
-                                                                                  task.get("element_name"))]
+    named = [task for task in tasks
+             if isinstance(task, Mapping) and element in (task.get("element_id"), task.get("element_name"))]
     open_ones = [task for task in named if task.get("status") == "ACTIVE"]
     if not named:
         pr.read(client, request_id)  # ProcessMaker's 403 when the request is not the connection's to see

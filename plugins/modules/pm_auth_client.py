@@ -74,7 +74,9 @@ notes:
     returned for an existing client too (a later run can still get a token with it).
 seealso:
   - module: processmaker.core.pm_token
-  - role: processmaker.core.service_account
+  - name: The service_account role
+    description: Creates a service user, its permissions and personal access token, and its own auth client.
+    link: https://github.com/processmaker-core/processmaker.core/tree/main/roles/service_account
 """
 
 EXAMPLES = r"""

@@ -49,7 +49,7 @@ options:
     type: str
   state:
     description:
-      - V(started) starts a request (always, so RV(changed) is true), and returns once it is started (or, with
+      - V(started) starts a request (always, so the task is changed), and returns once it is started (or, with
         O(wait_for), once that is reached).
       - V(completed) starts a request (or follows O(request_id)) and waits until its status is V(COMPLETED) (or
         O(wait_for) is reached); a request that ends otherwise (V(ERROR), V(CANCELED)) fails the task.
