@@ -206,7 +206,7 @@ test-matrix: sanity-matrix
 	      "ansible-core==$$core.*" $(MATRIX_EXTRA) && touch $$stamp || { failed="$$failed $$core(install)"; continue; }; \
 	  fi; \
 	  $$venv/bin/ansible --version | head -1; \
-	  if $$venv/bin/python -m pytest -p no:cacheprovider --continue-on-collection-errors $(PYTEST_ARGS) $(MATRIX_TESTS); then \
+	  if $$venv/bin/python -m pytest -p no:cacheprovider --continue-on-collection-errors $(XDIST) $(PYTEST_ARGS) $(MATRIX_TESTS); then \
 	    echo "=== ansible-core $$core: passed ($$(( $$(date +%s) - start ))s)"; \
 	  else echo "=== ansible-core $$core: FAILED ($$(( $$(date +%s) - start ))s)"; failed="$$failed $$core"; fi; \
 	done; \
