@@ -198,19 +198,27 @@ class Reference:
     path: str  # where it is, as an XPath: //*[@id="node_2"]
 
 
-def references(text: str) -> list[Reference]:
-    """The screens and scripts the definition refers to, in document order."""
+def _elements(text: str) -> list:
+    """Every element of a definition in document order; none when it does not parse."""
     try:
-        root = parse(text)
+        return list(parse(text).iter())
     except ValueError:
         return []
+
+
+def _path(element) -> str:
+    return f'//*[@id="{element.get("id", "")}"]'
+
+
+def references(text: str) -> list[Reference]:
+    """The screens and scripts the definition refers to, in document order."""
     found = []
-    for element in root.iter():
+    for element in _elements(text):
         tag = _local(element.tag)
         for kind, tags, attribute in (("screen", SCREEN_TAGS, "screenRef"), ("script", SCRIPT_TAGS, "scriptRef")):
             value = element.get(f"{{{PM_NS}}}{attribute}", "")
             if tag in tags and value.isdigit():
-                found.append(Reference(kind, int(value), f'//*[@id="{element.get("id", "")}"]'))
+                found.append(Reference(kind, int(value), _path(element)))
     return found
 
 
@@ -226,15 +234,11 @@ class Assignment:
 
 def assignments(text: str) -> list[Assignment]:
     """Every task, manual task and call activity with its assignment, in document order."""
-    try:
-        root = parse(text)
-    except ValueError:
-        return []
     found = []
-    for element in root.iter():
+    for element in _elements(text):
         if _local(element.tag) in ASSIGNMENT_TAGS:
             found.append(Assignment(
-                f'//*[@id="{element.get("id", "")}"]',
+                _path(element),
                 element.get(f"{{{PM_NS}}}assignment"),
                 tuple(element.get(f"{{{PM_NS}}}assignedUsers", "").split(",")),
                 tuple(element.get(f"{{{PM_NS}}}assignedGroups", "").split(",")),
