@@ -54,7 +54,9 @@ class ProcessMakerLookup(LookupBase):
     CODE_FLOW_HINT = ""  # what to do instead of the authorization code flow, which needs a person
 
     def fail(self, message: object) -> NoReturn:
-        raise AnsibleError(f"{self.NAME}: {message}")
+        # from None: ansible-core < 2.19 prints, at -vvv, the traceback of a lookup's error with the
+        # exception it was raised while handling, whose text is not masked
+        raise AnsibleError(f"{self.NAME}: {message}") from None
 
     def pm_variables(self, variables: Mapping[str, Any] | None) -> dict[str, Any]:
         """The ``pm_*`` variables of the play, rendered.
