@@ -190,6 +190,8 @@ def connection(url: str, **values: Any):
 
 # --- running plugins in-process ------------------------------------------------------------------
 
+from ansible.release import __version__ as ansible_version
+
 try:
     from ansible.module_utils.testing import patch_module_args  # ansible-core 2.19+
 except ImportError:  # ansible-core 2.17, 2.18: the serialized args in basic._ANSIBLE_ARGS
@@ -202,9 +204,16 @@ except ImportError:  # ansible-core 2.17, 2.18: the serialized args in basic._AN
             yield
 
 
+# ansible-core 2.21 returns invocation.module_args only with its INJECT_INVOCATION setting (earlier
+# versions always did): the tests ask for it, so that what it would show is checked on every version.
+INJECTS_INVOCATION_ON_REQUEST = tuple(int(part) for part in ansible_version.split(".")[:2]) >= (2, 21)
+
+
 def run_module(module: Any, args: dict) -> dict:
     """Run a module's main() in-process: its JSON result plus ``_rc`` and ``_raw`` (the output). Any
     exception but the SystemExit of exit_json/fail_json propagates: a traceback fails the test."""
+    if INJECTS_INVOCATION_ON_REQUEST:
+        args = {"_ansible_inject_invocation": True, **args}
     out = io.StringIO()
     with patch_module_args(args), contextlib.redirect_stdout(out):
         try:
