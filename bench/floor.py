@@ -7,7 +7,10 @@ For N users (N = 1,000 and 10,000; 100,000 too with --big), each way on a fresh 
 - **raw**: bench/raw_floor.py, plain Python and ``requests``: one token, the list pages, a POST for each
   missing user, 8 in flight;
 - **collection**: bench/floor.yml, a playbook with one ``processmaker.core.pm_resource`` task (kind users,
-  the N items with a password each, per_page 1000, concurrency 8);
+  the N items with a password each read from a JSON file by the module (``src``), ``report: changes``,
+  per_page 1000, concurrency 8), as pm_resource's documentation advises for thousands of objects;
+- **items in the task**: bench/floor_items.yml, the same task with the items in its arguments and every item
+  in its results (the defaults), run with nothing to change;
 - **fixed**: bench/floor_fixed.yml, a playbook with one ``pm_api`` call: what any playbook costs.
 
 Each way runs twice: a first run that creates the N users, then a run with nothing to change. Every
@@ -67,30 +70,35 @@ def collection_way(bench: Bench, items_file: Path, args: argparse.Namespace) -> 
         first = bench.playbook(sandbox, "floor.yml", extra_vars=extra, timeout=args.timeout)
         users = server_total(sandbox, "users")
         again = bench.playbook(sandbox, "floor.yml", extra_vars=extra, timeout=args.timeout)
+        items = bench.playbook(sandbox, "floor_items.yml", extra_vars=extra, timeout=args.timeout)
         fixed = bench.playbook(sandbox, "floor_fixed.yml", timeout=args.timeout)
         ansible = bench.playbook(sandbox, "floor_ansible.yml", extra_vars=extra, timeout=args.timeout)
-    return {"first": first, "again": again, "fixed": fixed, "ansible": ansible, "users_after_first": users}
+    return {"first": first, "again": again, "items": items, "fixed": fixed, "ansible": ansible,
+            "users_after_first": users}
 
 
 def problems_of(size: int, raw: dict, collection: dict) -> list:
     problems = []
     for way, result in (("raw", raw), ("collection", collection)):
-        for name in ("first", "again", "fixed", "ansible"):
+        for name in ("first", "again", "items", "fixed", "ansible"):
             run = result.get(name)
             if run is not None and run.returncode != 0:
                 problems.append(f"N={size} {way} {name} run failed (rc={run.returncode}): {run.output[-400:]}")
         if result["users_after_first"] != size + 1:
             problems.append(f"N={size} {way}: {result['users_after_first']} users after the first run, not {size + 1}")
-        if result["again"].writes:
-            problems.append(f"N={size} {way}: the no-change run wrote {result['again'].writes} times")
-    if collection["again"].changed:
-        problems.append(f"N={size}: the collection's no-change run reported changed={collection['again'].changed}")
+        for name in ("again", "items"):
+            if name in result and result[name].writes:
+                problems.append(f"N={size} {way}: the no-change run ({name}) wrote {result[name].writes} times")
+    for name in ("again", "items"):
+        if collection[name].changed:
+            problems.append(f"N={size}: the collection's no-change run ({name}) reported"
+                            f" changed={collection[name].changed}")
     return problems
 
 
 def measure(size: int, args: argparse.Namespace, bench: Bench, workdir: Path) -> tuple:
     items_file = workdir / f"users-{size}.json"
-    items_file.write_text(json.dumps({"bench_items": make_items(size, args.same_password)}))
+    items_file.write_text(json.dumps(make_items(size, args.same_password)))
     reps, problems = [], []
     for rep in range(args.repeat):
         ways = [("raw", raw_way), ("collection", collection_way)]
@@ -101,8 +109,8 @@ def measure(size: int, args: argparse.Namespace, bench: Bench, workdir: Path) ->
             print(f"  N={size:,} repetition {rep + 1}/{args.repeat}: {name} ...", end="", flush=True)
             result[name] = way(bench, items_file, args)
             done = result[name]
-            extra = (f", fixed {done['fixed'].seconds:.2f} s, Ansible's share {done['ansible'].seconds:.2f} s"
-                     if "fixed" in done else "")
+            extra = (f", items in the task {done['items'].seconds:.2f} s, fixed {done['fixed'].seconds:.2f} s,"
+                     f" Ansible's share {done['ansible'].seconds:.2f} s" if "fixed" in done else "")
             print(f" first {done['first'].seconds:.2f} s, no change {done['again'].seconds:.2f} s{extra}", flush=True)
         result["load_after"] = load_average()
         problems += problems_of(size, result["raw"], result["collection"])
@@ -123,8 +131,9 @@ def figures(size: int, reps: list) -> dict:
     first_beyond = [rep["collection"]["first"].seconds - rep["collection"]["fixed"].seconds for rep in reps]
     again_ratio = [(rep["collection"]["again"].seconds - rep["collection"]["fixed"].seconds)
                    / rep["raw"]["again"].seconds for rep in reps]
+    items_beyond = [rep["collection"]["items"].seconds - rep["collection"]["fixed"].seconds for rep in reps]
     ansible_share = [rep["collection"]["ansible"].seconds - rep["collection"]["fixed"].seconds for rep in reps]
-    own = [rep["collection"]["again"].seconds - rep["collection"]["ansible"].seconds for rep in reps]
+    own = [rep["collection"]["items"].seconds - rep["collection"]["ansible"].seconds for rep in reps]
     return {
         "size": size,
         "raw_first": seconds("raw", "first"), "raw_again": seconds("raw", "again"),
@@ -133,10 +142,11 @@ def figures(size: int, reps: list) -> dict:
         "first_ratio": summary(first_ratio), "first_beyond_fixed_ratio": summary(
             [value / rep["raw"]["first"].seconds for value, rep in zip(first_beyond, reps)]),
         "again_beyond_fixed": summary(beyond), "again_beyond_fixed_over_raw": summary(again_ratio),
+        "items": seconds("collection", "items"), "items_beyond_fixed": summary(items_beyond),
         "ansible": seconds("collection", "ansible"), "ansible_beyond_fixed": summary(ansible_share),
-        "again_beyond_ansible": summary(own),
+        "items_beyond_ansible": summary(own),
         "cpu": {name: summary([rep["collection"][name].cpu_seconds for rep in reps])
-                for name in ("first", "again", "fixed", "ansible")},
+                for name in ("first", "again", "items", "fixed", "ansible")},
         "raw_cpu": {name: summary([rep["raw"][name].cpu_seconds for rep in reps]) for name in ("first", "again")},
         "per_object_ms": {
             "raw_again": summary([1000 * run.seconds / size for run in runs("raw", "again")]),
@@ -167,15 +177,19 @@ def report(all_figures: list, args: argparse.Namespace) -> str:
         lines.append(f"| {f['size']:,} | {fmt(f['raw_first'])} | {fmt(f['collection_first'])} |"
                      f" {fmt(f['first_ratio'], 'x')} | {fmt(f['raw_again'])} | {fmt(f['collection_again'])} |"
                      f" {fmt(f['fixed'])} | {fmt(f['again_beyond_fixed'])} | {fmt(f['again_beyond_fixed_over_raw'], 'x', 1)} |")
-    lines += ["", ("| N users | Ansible's share: items in, results out (bench_items module) | its cost beyond fixed |"
-                   " pm_resource no change beyond Ansible's share | CPU s, collection: first / no change / fixed /"
-                   " Ansible's share | CPU s, raw: first / no change |"),
+    lines += ["", ("| N users | no change, items in the task (floor_items.yml) | its cost beyond fixed |"
+                   " Ansible's share: items in, results out (bench_items module) | its cost beyond fixed |"
+                   " items in the task beyond Ansible's share |"),
               "| --- | --- | --- | --- | --- | --- |"]
     for f in all_figures:
+        lines.append(f"| {f['size']:,} | {fmt(f['items'])} | {fmt(f['items_beyond_fixed'])} | {fmt(f['ansible'])} |"
+                     f" {fmt(f['ansible_beyond_fixed'])} | {fmt(f['items_beyond_ansible'])} |")
+    lines += ["", ("| N users | CPU s, collection: first / no change / no change, items in the task / fixed /"
+                   " Ansible's share | CPU s, raw: first / no change |"), "| --- | --- | --- |"]
+    for f in all_figures:
         cpu, raw_cpu = f["cpu"], f["raw_cpu"]
-        lines.append(f"| {f['size']:,} | {fmt(f['ansible'])} | {fmt(f['ansible_beyond_fixed'])} |"
-                     f" {fmt(f['again_beyond_ansible'])} | {' / '.join(fmt(cpu[n], '') for n in ('first', 'again', 'fixed', 'ansible'))} |"
-                     f" {fmt(raw_cpu['first'], '')} / {fmt(raw_cpu['again'], '')} |")
+        shares = " / ".join(fmt(cpu[n], "") for n in ("first", "again", "items", "fixed", "ansible"))
+        lines.append(f"| {f['size']:,} | {shares} | {fmt(raw_cpu['first'], '')} / {fmt(raw_cpu['again'], '')} |")
     lines += ["", ("| N users | no change, per object: raw | collection beyond fixed | peak RSS, MiB: raw script |"
               " controller (first / no change / fixed) | module (first / no change / fixed) |"),
               "| --- | --- | --- | --- | --- | --- |"]
@@ -205,6 +219,9 @@ def report(all_figures: list, args: argparse.Namespace) -> str:
                    if cpu_again is not None and cpu_fixed is not None else "")
             lines.append(f"- no change beyond fixed: {beyond:.2f} s ({'met' if beyond <= 1.0 else 'NOT met'}{cpu});"
                          f" first run: {first:.2f}x the raw script ({'met' if first <= 1.3 else 'NOT met'})")
+            items = f["items_beyond_fixed"]["median"]
+            lines.append(f"- for the record, no change with the items in the task (floor_items.yml): {items:.2f} s"
+                         " beyond fixed")
     return "\n".join(lines)
 
 

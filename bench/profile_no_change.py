@@ -43,14 +43,16 @@ from bench_support import (
 from floor import make_items
 
 
-def module_profile(items: list, env: dict, out: Path, top: int) -> str:
+def module_profile(items_file: Path, env: dict, out: Path, top: int) -> str:
     sys.path.insert(0, str(REPO / "tests" / "unit"))
     from ansible_collections.processmaker.core.plugins.modules import pm_resource
     from unit_helpers import patch_module_args
 
     os.environ.update(env)
     profile = cProfile.Profile()
-    with patch_module_args({"kind": "users", "items": items, "per_page": 1000, "concurrency": 8}), \
+    # bench/floor.yml's task
+    args = {"kind": "users", "src": str(items_file), "report": "changes", "per_page": 1000, "concurrency": 8}
+    with patch_module_args(args), \
             contextlib.redirect_stdout(io.StringIO()):
         profile.enable()
         try:
@@ -115,13 +117,13 @@ def main(argv: list | None = None) -> int:
         bench = Bench(Path(tmp))
         items = make_items(args.users, same_password=False)
         items_file = Path(tmp) / "users.json"
-        items_file.write_text(json.dumps({"bench_items": items}))
+        items_file.write_text(json.dumps(items))
         with fresh_sandbox(4) as sandbox:
             filled = bench.script(sandbox, "raw_floor.py", str(items_file))
             print(f"{args.users:,} users created in {filled.seconds:.1f} s; profiling a run with nothing to change",
                   flush=True)
             print("\n== pm_resource's main(), in-process, cProfile ==\n")
-            print(module_profile(items, sandbox_env(sandbox), out, args.top))
+            print(module_profile(items_file, sandbox_env(sandbox), out, args.top))
             print("\n== bench/floor.yml, py-spy (every process of the run) ==\n")
             print(playbook_profile(bench, sandbox, items_file, out, args.top))
     return 0

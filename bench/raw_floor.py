@@ -6,7 +6,7 @@ pages of ``/users`` (``per_page`` at a time), then a ``POST /users`` for each us
 have, ``concurrency`` in flight. No validation, no masking, no result beyond one line of counts.
 
     PM_URL=... PM_CLIENT_ID=... PM_CLIENT_SECRET=... PM_USERNAME=... PM_PASSWORD=... \\
-      python bench/raw_floor.py users.json           # users.json: {"bench_items": [{username, ...}, ...]}
+      python bench/raw_floor.py users.json           # users.json: [{username, ...}, ...]
 
 Prints ``{"listed": N, "created": M}`` as JSON; exits 1 when a request failed.
 """
@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
     per_page = int(os.environ.get("BENCH_PER_PAGE", "1000"))
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", "8"))
     with open(items_file) as handle:
-        items = json.load(handle)["bench_items"]
+        items = json.load(handle)
     base = os.environ["PM_URL"].rstrip("/")
     session = requests.Session()
     # one connection per request in flight, as the collection's pool has

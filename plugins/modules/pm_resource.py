@@ -78,8 +78,22 @@ options:
       - Write-only fields (a user's C(password), an environment variable's C(value)) are kept out of every
         result, diff, warning and error.
       - No items (with O(purge)) means none of the kind should exist.
+      - Mutually exclusive with O(src).
     type: list
     elements: dict
+  src:
+    description:
+      - "A JSON or YAML file holding the list of O(items), read by the module on the host the task runs on
+        (the controller with C(connection: local) or C(delegate_to: localhost)), instead of O(items)."
+      - "The items are the same mappings as in O(items), checked the same way; errors name the file and the item
+        (C(src /path/users.json: items[3]: ...)) and never quote the file's contents."
+      - For thousands of objects. Items given in O(items) pass through Ansible's templating and argument
+        handling on their way in; from a file they cost only their parsing (a JSON file most quickly), and their
+        write-only values never enter the task's arguments.
+      - "YAML dates and times are read as text (C(birthdate: 1990-01-01) is the string the API takes)."
+      - Only with O(kind).
+    type: path
+    version_added: 0.2.0
   resources:
     description:
       - A whole configuration in one task, instead of O(kind) and O(items) - one entry per kind (and state).
@@ -174,6 +188,17 @@ options:
         costs ceil(N / per_page) list requests.
     type: int
     default: 1000
+  report:
+    description:
+      - Which items RV(results) lists (and each RV(resources) entry's C(results)).
+      - V(all) lists every item, then every object a purge deletes.
+      - V(changes) lists only what is written (or, in check mode, would be) and the writes that failed; RV(summary)
+        still counts every item. For thousands of items, most of them unchanged on most runs - each result
+        passes through Ansible's masking, the controller and the callbacks.
+    type: str
+    default: all
+    choices: [all, changes]
+    version_added: 0.2.0
 notes:
   - Each task lists what it needs once. V(group_members) also lists users and groups, to resolve names to ids;
     with O(resources), every kind is listed once for the whole task.
@@ -369,6 +394,7 @@ resources:
 results:
   description:
     - One entry per item, in order, then one per object a purge deletes. In check mode, the predictions.
+    - With O(report=changes), only the entries of what is written (or would be).
   returned: with O(kind)
   type: list
   elements: dict
@@ -461,6 +487,9 @@ from ansible_collections.processmaker.core.plugins.module_utils.resource.executo
     DEFAULT_CONCURRENCY,
     DEFAULT_PER_PAGE,
 )
+from ansible_collections.processmaker.core.plugins.module_utils.resource.items_file import (
+    read_items,
+)
 from ansible_collections.processmaker.core.plugins.module_utils.resource.kinds import (
     KINDS,
     secret_values,
@@ -477,6 +506,7 @@ MAX_CONCURRENCY = 64  # requests in flight; each is a pooled connection and a th
 ARGUMENT_SPEC = {
     "kind": {"type": "str", "choices": list(KINDS)},
     "items": {"type": "list", "elements": "dict"},
+    "src": {"type": "path"},
     "resources": {
         "type": "list",
         "elements": "dict",
@@ -496,8 +526,10 @@ ARGUMENT_SPEC = {
     "concurrency": {"type": "int", "default": DEFAULT_CONCURRENCY},
     "per_page": {"type": "int", "default": DEFAULT_PER_PAGE},
     "settle_timeout": {"type": "float", "default": 600.0},
+    "report": {"type": "str", "default": "all", "choices": ["all", "changes"]},
 }
-EXCLUSIVE = [["kind", "resources", "config"], ["items", "resources"], ["items", "config"]]
+EXCLUSIVE = [["kind", "resources", "config"], ["items", "resources"], ["items", "config"], ["src", "items"],
+             ["src", "resources"], ["src", "config"]]
 
 
 class ResourceModule(ProcessMakerModule):
@@ -529,10 +561,23 @@ class ResourceModule(ProcessMakerModule):
             self.fail_json(msg=f"settle_timeout must be from 0 to 86400 seconds (got {params['settle_timeout']})")
         if self._text_items:
             self._learn_secrets()
+        if params["src"] is not None:
+            return self._entries_from_file(params["src"])
         try:
             return entries_from(params, check_mode=self.check_mode)
         except PlanError as error:
             self.fail_json(msg=str(error))
+
+    def _entries_from_file(self, path):
+        """The kind's items read from ``src``; their secrets are learnt before anything can quote them."""
+        try:
+            items = read_items(path)
+            for value in secret_values(items):
+                self.redact.add(value, json_only=True)
+            return entries_from(dict(self.params, items=items), check_mode=self.check_mode)
+        except PlanError as error:
+            message = str(error)
+            self.fail_json(msg=message if message.startswith("src ") else f"src {path}: {message}")
 
 
 def main():
@@ -547,7 +592,7 @@ def main():
     multi = module.params["kind"] is None
 
     def result():
-        report = run.report(multi=multi, diff=module._diff)
+        report = run.report(multi=multi, diff=module._diff, changes_only=module.params["report"] == "changes")
         if "diff" in report:  # the server's values of what changes: masked like a message that quotes the server
             report["diff"] = module.masked(report["diff"])
         return dict(report, **({} if multi else {"kind": module.params["kind"]}))

@@ -500,7 +500,7 @@ def package_and_a_group_to_purge(snippet: Snippet) -> None:
 
 
 def whole_instance_configured(snippet: Snippet) -> None:
-    """configuration-2: everything configure_config declares is on the server once, the unlisted group was
+    """configuration-3: everything configure_config declares is on the server once, the unlisted group was
     purged, the initial password works; a second run changes nothing and writes nothing."""
     sandbox = snippet.sandbox
     setting = [item for item in listed(sandbox, "/settings", filter="session.lifetime") if item["key"] == "session.lifetime"]
@@ -519,6 +519,37 @@ def whole_instance_configured(snippet: Snippet) -> None:
     second, counters = snippet.rerun()
     assert second.recap()["changed"] == 0, second.tail()
     assert writes(counters) == {"POST /api/1.0/import/preview": 1}, writes(counters)  # the preview only reads
+
+
+EMPLOYEES = 40
+
+
+def employees_export(snippet: Snippet) -> None:
+    """files/employees.json beside the playbook: the users an HR export would list, each with a password."""
+    employees = [{"username": f"emp{n:03d}", "firstname": "Em", "lastname": f"Ployee {n}",
+                  "email": f"emp{n:03d}@example.com", "password": f"Doc-Employee-Passw0rd-{n:03d}!"}
+                 for n in range(EMPLOYEES)]
+    for employee in employees:
+        snippet.pb.guard.add(employee["password"], "an employee's password from the items file")
+    (snippet.pb.tmp / "files").mkdir(exist_ok=True)
+    (snippet.pb.tmp / "files" / "employees.json").write_text(json.dumps(employees))
+
+
+def employees_converged(snippet: Snippet) -> None:
+    """configuration-2: every employee created once from the file, with its password; the debug task says so;
+    a second run writes nothing and says every employee is unchanged."""
+    sandbox = snippet.sandbox
+    assert {f"emp{n:03d}" for n in range(EMPLOYEES)} <= set(names_of_users(sandbox))
+    assert writes(snippet.counters) == {"POST /api/1.0/users": EMPLOYEES}, writes(snippet.counters)
+    assert sandbox.password_token("emp007", "Doc-Employee-Passw0rd-007!")["access_token"]
+    assert f"{EMPLOYEES} created, 0 updated, 0 unchanged" in snippet.run.stdout, snippet.run.tail()
+    second, counters = snippet.rerun()
+    assert second.recap()["changed"] == 0 and writes(counters) == {}, second.tail()
+    assert f"0 created, 0 updated, {EMPLOYEES} unchanged" in second.stdout, second.tail()
+
+
+def names_of_users(sandbox: SandboxProcess) -> list:
+    return [item["username"] for item in listed(sandbox, "/users")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -848,7 +879,8 @@ SNIPPETS: dict[str, Spec] = {
     "bootstrap-2": Spec(later_run_with_the_client, bootstrap_client_file),
     "awx-2": Spec(job_template_through_ansible_runner, runner="ansible-runner"),
     "configuration-1": Spec(groups_and_memberships, jdoe_exists),
-    "configuration-2": Spec(whole_instance_configured, package_and_a_group_to_purge),
+    "configuration-2": Spec(employees_converged, employees_export),
+    "configuration-3": Spec(whole_instance_configured, package_and_a_group_to_purge),
     "promotion-1": Spec(process_screen_script_created_and_exported, packages_folder),
     "promotion-2": Spec(exported_once, staging_has_loan_request),
     "promotion-3": Spec(imported_once, loan_request_package),

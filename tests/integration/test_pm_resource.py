@@ -6,6 +6,7 @@ restoring soft-deleted users, the write-only policy, lost answers to creates, an
 from __future__ import annotations
 
 import ast
+import json
 import math
 import textwrap
 from pathlib import Path
@@ -475,6 +476,87 @@ def test_bad_items_fail_in_one_line_before_any_write(pb: Runner, clean_sandbox: 
     assert writes(counters) == {}
     assert served(counters, "GET /api/1.0/settings") == 0, "options are checked before anything is listed"
     assert served(counters, "GET /api/1.0/users") == 1, "only the memberships task listed (to resolve names)"
+
+
+def file_users(count: int) -> list:
+    return [{"username": f"file{n:03d}", "firstname": "F", "lastname": f"L{n}", "email": f"file{n}@example.com",
+             "password": PASSWORD} for n in range(count)]
+
+
+def test_items_from_a_file_and_a_report_of_changes_only(pb: Runner, clean_sandbox: SandboxProcess, secrets) -> None:
+    """src: the module reads the items (JSON or YAML) itself; report=changes lists only what is written."""
+    count = 30
+    users_file = pb.write(json.dumps(file_users(count)), "users.json")
+    yaml_file = pb.write(textwrap.dedent(f"""
+        # YAML, with a date the API takes as text
+        - username: dated
+          firstname: D
+          lastname: Ated
+          email: dated@example.com
+          password: "{PASSWORD}"
+          birthdate: 1990-01-02
+    """), "users.yml")
+    playbook = pb.write(play(f"""
+        - processmaker.core.pm_resource:
+            kind: users
+            src: {users_file}
+            report: changes
+          register: r_from_json
+        - processmaker.core.pm_resource:
+            kind: users
+            src: {yaml_file}
+          register: r_from_yaml
+    """, "from_json", "from_yaml"))
+    ok(pb.run(playbook))
+    first = pb.result("from_json")
+    assert first["changed"] is True and first["summary"]["created"] == count
+    assert [r["identity"]["username"] for r in first["results"]] == [f"file{n:03d}" for n in range(count)]
+    assert all(r["action"] == "create" and "password" in r["changes"] for r in first["results"])
+    users = by(listed(clean_sandbox, "/users"), "username")
+    assert {f"file{n:03d}" for n in range(count)} <= set(users) and users["dated"]["birthdate"] == "1990-01-02"
+    assert clean_sandbox.password_token("file007", PASSWORD)["access_token"]
+    assert pb.result("from_yaml")["results"][0]["action"] == "create"
+
+    clean_sandbox.admin_token()
+    clean_sandbox.reset_counters()
+    ok(pb.run(playbook))
+    again = pb.result("from_json")
+    assert again["changed"] is False and again["results"] == [], "report=changes lists no unchanged item"
+    assert again["summary"]["unchanged"] == count and again["summary"]["created"] == 0
+    assert [r["action"] for r in pb.result("from_yaml")["results"]] == ["unchanged"], "report=all lists every item"
+    counters = clean_sandbox.counters()
+    assert writes(counters) == {} and served(counters, "GET /api/1.0/users") == 2
+
+
+def test_a_bad_items_file_fails_in_one_line_without_quoting_it(pb: Runner, clean_sandbox: SandboxProcess,
+                                                                  secrets) -> None:
+    broken = pb.tmp / "broken.yml"
+    broken.write_text(f'- {{username: x, password: "{PASSWORD}", email: [\n')
+    mapping = pb.write(json.dumps({"users": file_users(1)}), "mapping.json")
+    typo = pb.write(json.dumps([*file_users(1), {"username": "t", "emial": "t@example.com", "password": PASSWORD}]),
+                    "typo.json")
+    (pb.tmp / "folder").mkdir()
+    clean_sandbox.admin_token()
+    clean_sandbox.reset_counters()
+    tasks = "\n".join(f"""
+        - processmaker.core.pm_resource:
+            kind: users
+            {source}
+          register: r_{name}
+          ignore_errors: true""" for name, source in (
+        ("missing", f"src: {pb.tmp / 'nowhere.json'}"), ("broken", f"src: {broken}"), ("mapping", f"src: {mapping}"),
+        ("typo", f"src: {typo}"), ("folder", f"src: {pb.tmp / 'folder'}"),
+        ("both", f"src: {typo}\n            items: []")))
+    run(pb, tasks, "missing", "broken", "mapping", "typo", "folder", "both")
+    assert_clean_failure(pb.result("missing"), "src", "nowhere.json", "no such file", "JSON or YAML file")
+    message = assert_clean_failure(pb.result("broken"), "src", "broken.yml", "not valid YAML or JSON", "(line 2, column 1)")
+    assert PASSWORD not in message
+    assert_clean_failure(pb.result("mapping"), "src", "mapping.json", "holds a dict, not a list")
+    assert_clean_failure(pb.result("typo"), f"src {typo}: items[1]", "unknown field 'emial'")
+    assert_clean_failure(pb.result("folder"), "src", "is a directory")
+    assert_clean_failure(pb.result("both"), "mutually exclusive", "src", "items")
+    assert writes(clean_sandbox.counters()) == {}
+    assert served(clean_sandbox.counters(), "GET /api/1.0/users") == 0, "the file is checked before any request"
 
 
 def test_lost_answers_to_creates_never_make_duplicates(pb: Runner, clean_sandbox: SandboxProcess, secrets) -> None:

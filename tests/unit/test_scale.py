@@ -125,6 +125,25 @@ def test_an_echo_of_item_secrets_is_masked_in_messages_and_results(server):
             assert form not in result["_raw"], form
 
 
+def test_an_echo_of_secrets_from_an_items_file_is_masked(server, tmp_path):
+    """Items read from ``src`` never enter the arguments; their secrets are masked in messages all the same."""
+    users = [user(n) for n in range(70)]
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps(users))
+    server.on("GET", "/api/1.0/users", Reply(200, listed([])))
+    server.on("GET", "/api/1.0/deleted_users", Reply(200, listed([])))
+    server.on("POST", "/api/1.0/users", lambda request: Reply(
+        422, {"message": f"raw={request.body.decode()}", "errors": {"email": [f"taken by {request.json['password']}"]}}))
+    result = run_module(pm_resource, {"url": server.url, "access_token": bearer(), "kind": "users", "src": str(path),
+                                      "report": "changes", "_ansible_verbosity": 3})
+    assert result["failed"] and "70 of 70 users writes failed" in result["msg"], result["msg"]
+    assert len(result["results"]) == 70 and all(MASK in entry["error"] for entry in result["results"])
+    assert result["invocation"]["module_args"]["src"] == str(path)
+    for secret in (u["password"] for u in users):
+        for form in json_forms(secret):
+            assert form not in result["_raw"], form
+
+
 def test_a_listing_failure_masks_item_secrets_in_the_structured_error(server):
     users = [user(0)]
     server.on("GET", "/api/1.0/users", Reply(500, {"message": f"cannot list: {users[0]['password']}",

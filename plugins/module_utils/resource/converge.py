@@ -68,9 +68,12 @@ class KindRun:
     def failures(self) -> list:
         return [outcome.error for outcome in self.outcomes if outcome is not None and outcome.error]
 
-    def results(self) -> list:
+    def results(self, changes_only: bool = False) -> list:
+        """One result per action; with ``changes_only`` only those that write (or would, in check mode)."""
         results = []
         for action, outcome in zip(self.plan.actions, self.outcomes):
+            if changes_only and not action.writes:
+                continue
             result = action.result()
             if outcome is not None:
                 result["id"] = outcome.id
@@ -81,10 +84,10 @@ class KindRun:
             results.append(result)
         return results
 
-    def report(self) -> dict:
+    def report(self, changes_only: bool = False) -> dict:
         return {"kind": self.entry.kind.name, "state": self.entry.options.state, "changed": self.plan.changed,
-                "results": self.results(), "summary": self.plan.summary(), "purge_skipped": self.plan.skipped,
-                "requests": self.requests}
+                "results": self.results(changes_only), "summary": self.plan.summary(),
+                "purge_skipped": self.plan.skipped, "requests": self.requests}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,13 +274,14 @@ class Converge:
     def warnings(self) -> list:
         return [warning for run in self.kinds for warning in run.plan.warnings]
 
-    def report(self, *, multi: bool, diff: bool) -> dict:
-        """The task result: one kind's plan, or with several entries every kind's and the totals."""
+    def report(self, *, multi: bool, diff: bool, changes_only: bool = False) -> dict:
+        """The task result: one kind's plan, or with several entries every kind's and the totals.
+        ``changes_only``: results only for what writes (the summary still counts every item)."""
         if not multi:
             result: dict = {"changed": False, "results": [], "summary": {}, "purge_skipped": []}
             if self.kinds:
                 run = self.kinds[0]
-                result.update(changed=run.plan.changed, results=run.results(), summary=run.plan.summary(),
+                result.update(changed=run.plan.changed, results=run.results(changes_only), summary=run.plan.summary(),
                               purge_skipped=run.plan.skipped, requests=run.requests)
                 if diff:
                     result["diff"] = run.plan.diff()
@@ -290,7 +294,7 @@ class Converge:
             for side, objects in run.plan.diff().items():
                 both[side].update({f"{run.entry.kind.name}: {label}": value for label, value in objects.items()})
         result = {"changed": any(run.plan.changed for run in self.kinds),
-                  "resources": [run.report() for run in self.kinds], "summary": totals}
+                  "resources": [run.report(changes_only) for run in self.kinds], "summary": totals}
         if diff:
             result["diff"] = both
         return result
