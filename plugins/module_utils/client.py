@@ -280,9 +280,10 @@ class ProcessMakerClient:
         return self.request("DELETE", path, **kwargs)
 
     def paginate(self, path: str, *, query: dict | None = None, max_items: int | None = None,
-                 per_page: int | None = None, **kwargs: Any) -> PageCollection:
+                 per_page: int | None = None, concurrency: int = 1, **kwargs: Any) -> PageCollection:
         """GET every page of a list endpoint and merge ``data``. ``per_page`` defaults to the
-        query's, else 100 (fewer round trips than the server's default of 10)."""
+        query's, else 100 (fewer round trips than the server's default of 10). ``concurrency``: pages in
+        flight after the first, for a client built to be shared by threads (a locked token provider)."""
         query = dict(query or {})
         if "per_page" not in query:
             query["per_page"] = per_page or DEFAULT_PER_PAGE
@@ -298,4 +299,4 @@ class ProcessMakerClient:
         def fetch(page: int) -> ApiResponse:
             return self.get(path, query=dict(query, page=start_page + page - 1), **kwargs)
 
-        return collect_pages(fetch, max_items=max_items, method="GET", url=self.url_for(path))
+        return collect_pages(fetch, max_items=max_items, method="GET", url=self.url_for(path), concurrency=concurrency)

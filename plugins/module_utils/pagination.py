@@ -11,6 +11,7 @@ over-large result fail clearly instead of being cut silently.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,11 +69,43 @@ def _too_many(count: int, max_items: int, method: str, url: str) -> TooManyItems
     )
 
 
+class _Prefetch:
+    """The pages after the first requested up to ``concurrency`` ahead of the one being read, and handed out in
+    order (so every check sees the pages as a sequential walk would): the server answers the next pages while
+    this process decodes the last one. A window, not every announced page at once: a server may announce
+    any number of pages, and a walk that stops early (an empty or repeated page) leaves at most the window."""
+
+    def __init__(self, fetch: Callable[[int], Any], last: int, concurrency: int) -> None:
+        self.fetch = fetch
+        self.last = last
+        self.window = min(concurrency, last - 1) if concurrency > 1 and last > 2 else 0
+        self.pool = ThreadPoolExecutor(max_workers=self.window, thread_name_prefix="pm_pages") if self.window else None
+        self.futures: dict = {}
+        self.following = 2  # the next page to request
+        self._request_up_to(1 + self.window)
+
+    def _request_up_to(self, page: int) -> None:
+        while self.pool is not None and self.following <= min(page, self.last):
+            self.futures[self.following] = self.pool.submit(self.fetch, self.following)
+            self.following += 1
+
+    def __call__(self, page: int) -> Any:
+        future = self.futures.pop(page, None)
+        self._request_up_to(page + self.window)
+        return future.result() if future is not None else self.fetch(page)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 def collect_pages(fetch: Callable[[int], Any], *, max_items: int | None = None, method: str = "GET",
-                  url: str = "") -> PageCollection:
+                  url: str = "", concurrency: int = 1) -> PageCollection:
     """Fetch page 1, 2, ... with ``fetch(page)`` (which returns an ApiResponse) and merge ``data``.
 
-    A body that is not a page envelope is returned as the only "page" with ``paginated=False``.
+    A body that is not a page envelope is returned as the only "page" with ``paginated=False``. With
+    ``concurrency`` above 1 (and a ``fetch`` safe to call from threads), the pages after the first are
+    requested that many at a time.
     """
     first = fetch(1)
     body = first.json
@@ -93,6 +126,16 @@ def collect_pages(fetch: Callable[[int], Any], *, max_items: int | None = None, 
     result.items.extend(body["data"])
     result.pages = 1
     last = total_pages(meta) or 1
+    prefetch = _Prefetch(fetch, last, concurrency)
+    try:
+        return _rest(result, body, meta, last, prefetch, max_items, method, url)
+    finally:
+        prefetch.close()
+
+
+def _rest(result: PageCollection, body: Any, meta: dict, last: int, fetch: Callable[[int], Any],
+          max_items: int | None, method: str, url: str) -> PageCollection:
+    """Pages 2 to ``last`` (which a page may move on: the list grew meanwhile), checked and merged in order."""
     page = 1
     previous = body["data"]
     while page < last and body["data"]:

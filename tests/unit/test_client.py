@@ -379,6 +379,49 @@ def test_pagination_stops_on_an_empty_page(server):
     assert len(server.seen()) == 2 and len(result.items) == 1
 
 
+# --- pages in flight (pm_resource's listing) ----------------------------------------------------------
+
+def test_pages_in_flight_are_merged_in_order_and_counted_once(server):
+    paged_users(server, total=95, per_page=10)
+    result = client_for(connection(server.url, access_token="t")).paginate("users", query={"per_page": 10},
+                                                                          concurrency=4)
+    assert [item["id"] for item in result.items] == list(range(1, 96))
+    assert result.pages == 10 and result.meta["pages_fetched"] == 10
+    assert sorted(int(r.query["page"][0]) for r in server.seen()) == list(range(1, 11)), "each page once"
+
+
+def test_pages_in_flight_stay_within_the_window(server):
+    """A server announcing a billion pages, then an empty one: the walk stops there, a window past it at most."""
+    def respond(request):
+        number = int(request.query["page"][0])
+        items = [{"id": number}] if number < 3 else []
+        return Reply(200, {"data": items, "meta": {"current_page": number, "last_page": 10**9}})
+
+    server.on("GET", "/api/1.0/users", respond)
+    result = client_for(connection(server.url, access_token="t")).paginate("users", concurrency=4)
+    assert [item["id"] for item in result.items] == [1, 2]
+    assert 3 <= len(server.seen()) <= 3 + 4, [r.query["page"] for r in server.seen()]
+
+
+def test_a_failed_page_in_flight_fails_the_listing_as_it_would_in_turn(server):
+    def respond(request):
+        number = int(request.query["page"][0])
+        if number == 3:
+            return Reply(404, {"message": "gone"})
+        return Reply(200, page([{"id": number}], number, 6, 1))
+
+    server.on("GET", "/api/1.0/users", respond)
+    with pytest.raises(ProcessMakerError) as caught:
+        client_for(connection(server.url, access_token="t")).paginate("users", concurrency=3)
+    assert caught.value.status == 404
+
+
+def test_one_page_in_flight_is_the_sequential_walk(server):
+    paged_users(server, total=25, per_page=10)
+    client_for(connection(server.url, access_token="t")).paginate("users", query={"per_page": 10}, concurrency=1)
+    assert [r.query["page"] for r in server.seen()] == [["1"], ["2"], ["3"]]
+
+
 # --- secrets ---------------------------------------------------------------------------------------
 
 def test_warnings_and_errors_never_carry_secrets(server):

@@ -220,7 +220,7 @@ class Converge:
         self.actor_password = actor_password
         self.settle_timeout = settle_timeout
         self.executor = Executor(client, concurrency=concurrency, per_page=per_page, redact=redact)
-        self.inventory = Inventory(client, per_page=per_page)
+        self.inventory = Inventory(client, per_page=per_page, concurrency=concurrency)
         self.kinds: list = []
 
     @property

@@ -58,16 +58,19 @@ class Inventory:
     """What the server has, listed once per path per task with big pages, and kept current as the
     task's own writes land (so a later kind of the same task resolves names without listing again)."""
 
-    def __init__(self, client: Any, per_page: int = DEFAULT_PER_PAGE, max_items: int | None = None) -> None:
+    def __init__(self, client: Any, per_page: int = DEFAULT_PER_PAGE, max_items: int | None = None,
+                 concurrency: int = 1) -> None:
         self.client = client
         self.per_page = per_page
         self.max_items = max_items
+        self.concurrency = concurrency
         self.cache: dict = {}
         self.requests = 0
 
     def listing(self, path: str) -> list:
         if path not in self.cache:
-            pages = self.client.paginate(path, per_page=self.per_page, max_items=self.max_items)
+            pages = self.client.paginate(path, per_page=self.per_page, max_items=self.max_items,
+                                         concurrency=self.concurrency)
             self.requests += max(1, pages.pages)
             self.cache[path] = [item for item in listed_items(self.client, path, pages) if isinstance(item, Mapping)]
         return self.cache[path]
