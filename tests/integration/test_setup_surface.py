@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from pm_integration import (
     REPO_ROOT,
     LeakGuard,
@@ -271,22 +272,30 @@ def test_bootstrap_from_the_administrators_login(pb: Runner, clean_sandbox: Sand
 
 # --- the service_account role's own auth client and permissions ------------------------------------------
 
+SERVICE_ACCOUNT_PLAY = """
+    - hosts: localhost
+      connection: local
+      gather_facts: false
+      roles:
+        - role: processmaker.core.service_account
+          vars:
+            service_account_username: deployer
+            service_account_permissions: [view-users]
+            service_account_group_permissions: [export-processes]
+            service_account_token_file: "{{ secrets_dir }}/deployer.token"
+            service_account_auth_client: deployer-pipeline
+            service_account_auth_client_file: "{{ secrets_dir }}/deployer-pipeline.json"
+"""
+
+
+def service_account_group(sandbox: SandboxProcess) -> dict:
+    groups = sandbox.api("GET", "/groups", params={"include": "permissions"}).json()["data"]
+    return next(g for g in groups if g["name"] == "deployer service account")
+
+
 def test_service_account_role_creates_its_auth_client_and_grants_through_the_permissions_kind(
         pb: Runner, clean_sandbox: SandboxProcess, leak_guard: LeakGuard) -> None:
-    play = pb.write("""
-        - hosts: localhost
-          connection: local
-          gather_facts: false
-          roles:
-            - role: processmaker.core.service_account
-              vars:
-                service_account_username: deployer
-                service_account_permissions: [view-users]
-                service_account_group_permissions: [export-processes]
-                service_account_token_file: "{{ secrets_dir }}/deployer.token"
-                service_account_auth_client: deployer-pipeline
-                service_account_auth_client_file: "{{ secrets_dir }}/deployer-pipeline.json"
-    """)
+    play = pb.write(SERVICE_ACCOUNT_PLAY)
     first = ok(pb.run(play))
     assert first.recap()["changed"] > 0
     client_file = pb.secrets_dir / "deployer-pipeline.json"
@@ -296,9 +305,7 @@ def test_service_account_role_creates_its_auth_client_and_grants_through_the_per
     assert token_status(clean_sandbox, client["client_id"], client["client_secret"]) == 200
 
     # the group's set is read back from the server; the user's is the fingerprint in its meta
-    groups = clean_sandbox.api("GET", "/groups", params={"include": "permissions"}).json()["data"]
-    group = next(g for g in groups if g["name"] == "deployer service account")
-    assert [p["name"] for p in group["permissions"]] == ["export-processes"]
+    assert [p["name"] for p in service_account_group(clean_sandbox)["permissions"]] == ["export-processes"]
     user = next(u for u in clean_sandbox.api("GET", "/users", params={"filter": "deployer"}).json()["data"]
                 if u["username"] == "deployer")
     assert "processmaker_core_permissions" in (user["meta"] or {})
@@ -310,9 +317,17 @@ def test_service_account_role_creates_its_auth_client_and_grants_through_the_per
     assert ok(pb.run(play)).recap()["changed"] == 0
     assert api_writes(clean_sandbox.counters()) == {}
 
-    # a group permission changed in the web UI is seen and put back
+
+@pytest.mark.deep
+def test_service_account_role_puts_back_a_group_permission_removed_in_the_web_ui(
+        pb: Runner, clean_sandbox: SandboxProcess, leak_guard: LeakGuard) -> None:
+    """A third run of the role (make test-deep: the first two are the test above)."""
+    play = pb.write(SERVICE_ACCOUNT_PLAY)
+    ok(pb.run(play))
+    leak_guard.add(json.loads((pb.secrets_dir / "deployer-pipeline.json").read_text())["client_secret"],
+                   "the service account's client secret")
+    group = service_account_group(clean_sandbox)
     clean_sandbox.api("PUT", "/permissions", json={"group_id": group["id"], "permission_names": []})
     again = ok(pb.run(play))
     assert again.recap()["changed"] == 1
-    groups = clean_sandbox.api("GET", "/groups", params={"include": "permissions"}).json()["data"]
-    assert [p["name"] for p in next(g for g in groups if g["id"] == group["id"])["permissions"]] == ["export-processes"]
+    assert [p["name"] for p in service_account_group(clean_sandbox)["permissions"]] == ["export-processes"]

@@ -491,7 +491,10 @@ def plausible(module: str, tmp: Path) -> dict:
                 "user": st.sampled_from(["admin", "1", "nobody", "0", "-1"]),
                 "state": st.sampled_from(["present", "absent"]), "recreate": st.booleans()}
     if module == "pm_resource":
+        (tmp / "items.json").write_text('[{"name": "fuzz-group"}, {"username": "fuzz-user"}]')
         return {**common,
+                "src": st.sampled_from([str(tmp / "none.json"), "/etc/hostname", str(tmp / "items.json"), str(tmp)]),
+                "report": st.sampled_from(["all", "changes", "none"]),
                 "state": st.sampled_from(["present", "absent"]), "purge": st.booleans(),
                 "update_secrets": st.sampled_from(["always", "on_create", "never"]),
                 "update_password": st.sampled_from(["always", "on_create"]),
