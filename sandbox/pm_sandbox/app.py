@@ -92,16 +92,12 @@ class SandboxApp:
             delay, fault = self.faults.draw(key)
             apply_latency(delay)
             if fault is not None and fault.when == "before":
-                self.counters.count_fault(key, fault.kind)
-                response = self._fault_response(request, fault)
-                self.counters.count_request(key, response.status_code)
-                return _with_reason_phrase(response)
+                return _with_reason_phrase(self._faulted(request, key, fault))
 
         response = self._dispatch(request, route, params)
         if fault is not None:  # "after": the server did the work, the client never hears of it
-            self.counters.count_fault(key, fault.kind)
-            response = self._fault_response(request, fault)
-        if counted:
+            response = self._faulted(request, key, fault)
+        elif counted:
             self.counters.count_request(key, response.status_code)
         if self.settings.log_requests:
             log.info("%s %s -> %s", method, request.full_path.rstrip("?"), response.status_code)
@@ -158,11 +154,20 @@ class SandboxApp:
         if not hmac.compare_digest(given.encode(), self.settings.operator_key.encode()):
             raise HttpError({"message": f"Missing or wrong {OPERATOR_HEADER} header."}, 401)
 
-    def _fault_response(self, request: Request, fault: Fault) -> Response:
-        kind = fault.kind
-        if kind == "drop":
+    def _faulted(self, request: Request, key: str, fault: Fault) -> Response:
+        """The fault's answer, counted before anything reaches the client: a client that sees a dropped
+        connection at once may read the counters before this thread would have come back to count it."""
+        self.counters.count_fault(key, fault.kind)
+        if fault.kind == "drop":
+            self.counters.count_request(key, 500)
             _drop_connection(request.environ)
             return Response(b"", status=500)
+        response = self._fault_response(fault)
+        self.counters.count_request(key, response.status_code)
+        return response
+
+    def _fault_response(self, fault: Fault) -> Response:
+        kind = fault.kind
         if kind == "429":
             return json_response(
                 {"message": "Too Many Attempts."},
