@@ -81,15 +81,14 @@ def test_fifty_hosts_twenty_five_forks_one_token(pb: Runner, clean_sandbox: Sand
             - name: The admin's username through the pm_api lookup (same token cache)
               ansible.builtin.set_fact:
                 admin_name: "{{ lookup('processmaker.core.pm_api', 'users/1').username }}"
-            - name: Save what this host saw
-              ansible.builtin.copy:
+            - name: Save what this host saw (in-process)
+              save_test_result:
                 content: >-
                   {{ {'listed': users_call.data | map(attribute='username') | list,
                       'listed_attempts': users_call.attempts, 'admin_status': admin_call.status,
                       'admin': admin_call.json.username, 'admin_attempts': admin_call.attempts,
                       'lookup_admin': admin_name} | to_json }}
                 dest: "{{ results_dir }}/{{ inventory_hostname }}.json"
-                mode: "0600"
               delegate_to: localhost
     """, inventory=inventory(pb, HOSTS), args=["--forks", str(FORKS)]))
     seconds = time.monotonic() - started
