@@ -122,6 +122,8 @@ IDS_JS = ("return Array.from(document.querySelectorAll('[id]')).map(e => e.id)"
           ".concat(Array.from(document.querySelectorAll('a[name]')).map(a => a.name));")
 
 
+# building the site is ~20 s of CPU: make test-deep (CI runs it), and make docs
+@pytest.mark.deep
 def test_every_page_loads_and_every_internal_link_resolves(site: Path, chromium) -> None:
     missing = [page for page in EXPECTED_PAGES if not (site / page).is_file()]
     assert not missing, f"pages missing from the build: {missing}"
@@ -186,6 +188,8 @@ def test_every_page_loads_and_every_internal_link_resolves(site: Path, chromium)
     assert expected <= set(visited)
 
 
+# building the site is ~20 s of CPU: make test-deep (CI runs it), and make docs
+@pytest.mark.deep
 def test_index_links_the_guides_and_the_reference(site: Path) -> None:
     """The index names every guide and every plugin and role, so nothing is only reachable by search."""
     index = (site / "index.html").read_text(encoding="utf-8")

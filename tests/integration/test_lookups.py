@@ -19,7 +19,10 @@ def inventory(pb: Runner, hosts: int) -> str:
     return str(path)
 
 
-def test_twenty_hosts_three_lookups_ten_forks_one_token(pb: Runner, clean_sandbox: SandboxProcess) -> None:
+HOSTS, FORKS = 8, 4  # test_concurrency's 50 hosts and 25 forks run in make test-deep
+
+
+def test_hosts_three_lookups_forks_one_token(pb: Runner, clean_sandbox: SandboxProcess) -> None:
     run = ok(pb.play("""
         - hosts: all
           gather_facts: false
@@ -38,14 +41,14 @@ def test_twenty_hosts_three_lookups_ten_forks_one_token(pb: Runner, clean_sandbo
               save_test_result:
                 content: "{{ {'digest': token_digest, 'admin': admin_name} | to_json }}"
                 dest: "{{ results_dir }}/{{ inventory_hostname }}.json"
-    """, inventory=inventory(pb, 20), args=["--forks", "10"]))
-    assert all(run.recap(f"host{number:02d}")["ok"] == 4 for number in range(1, 21)), run.tail()
+    """, inventory=inventory(pb, HOSTS), args=["--forks", str(FORKS)]))
+    assert all(run.recap(f"host{number:02d}")["ok"] == 4 for number in range(1, HOSTS + 1)), run.tail()
     counters = clean_sandbox.counters()
     assert counters["tokens_issued_total"] == 1, counters["tokens_issued"]
     assert served(counters, "POST /oauth/token") == 1
-    assert served(counters, "GET /api/1.0/users") == 20
-    assert served(counters, "GET /api/1.0/users/*") == 20
-    seen = [pb.result(f"host{number:02d}") for number in range(1, 21)]
+    assert served(counters, "GET /api/1.0/users") == HOSTS
+    assert served(counters, "GET /api/1.0/users/*") == HOSTS
+    seen = [pb.result(f"host{number:02d}") for number in range(1, HOSTS + 1)]
     assert {item["digest"] for item in seen} == {seen[0]["digest"]}
     assert {item["admin"] for item in seen} == {"admin"}
     # the cache: a private directory, private files

@@ -241,6 +241,7 @@ def test_a_script_executor_is_built_and_a_failed_build_named(pb: Runner, clean_s
 
 # --- bootstrap ------------------------------------------------------------------------------------------
 
+@pytest.mark.deep  # three runs of the whole playbook; its guide's examples run in make test-deep too
 def test_bootstrap_from_the_administrators_login(pb: Runner, clean_sandbox: SandboxProcess,
                                                 leak_guard: LeakGuard) -> None:
     """A fresh instance and only the admin login: an auth client, a token with it, then a configuration with
