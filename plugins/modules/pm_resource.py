@@ -545,8 +545,11 @@ class ResourceModule(ProcessMakerModule):
 
     def _learn_secrets(self):
         for items in item_lists(self.params):
-            for value in secret_values(items):
-                self.redact.add(value, json_only=True)  # item fields only ever travel in JSON bodies
+            self._learn_secrets_of(items)
+
+    def _learn_secrets_of(self, items):
+        for value in secret_values(items):
+            self.redact.add(value, json_only=True)  # item fields only ever travel in JSON bodies
 
     def shown_params(self):
         return shown_arguments(self.params) if isinstance(self.params, dict) else self.params
@@ -571,13 +574,14 @@ class ResourceModule(ProcessMakerModule):
     def _entries_from_file(self, path):
         """The kind's items read from ``src``; their secrets are learnt before anything can quote them."""
         try:
-            items = read_items(path)
-            for value in secret_values(items):
-                self.redact.add(value, json_only=True)
+            items = read_items(path)  # its errors name src and the file
+        except PlanError as error:
+            self.fail_json(msg=str(error))
+        self._learn_secrets_of(items)
+        try:
             return entries_from(dict(self.params, items=items), check_mode=self.check_mode)
         except PlanError as error:
-            message = str(error)
-            self.fail_json(msg=message if message.startswith("src ") else f"src {path}: {message}")
+            self.fail_json(msg=f"src {path}: {error}")
 
 
 def main():

@@ -43,20 +43,13 @@ def _yaml_loader() -> Any:
 
 def _parse(text: str, path: str) -> Any:
     try:
-        return _parse_nested(text, path)
-    except RecursionError:
-        raise PlanError(f"src {path}: nested too deeply; {FIX}") from None
-
-
-def _parse_nested(text: str, path: str) -> Any:
-    try:
         return json.loads(text)  # JSON is YAML too; its own parser is many times faster
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         json_error = error
     if yaml is None or path.endswith(".json"):
-        where = f"line {json_error.lineno}, column {json_error.colno}" if hasattr(json_error, "lineno") else ""
         needs = "" if yaml is not None else " (PyYAML is not installed where the task runs: use JSON)"
-        raise PlanError(f"src {path}: not valid JSON ({where}){needs}; {FIX}") from None
+        raise PlanError(f"src {path}: not valid JSON (line {json_error.lineno}, column {json_error.colno}){needs};"
+                        f" {FIX}") from None
     try:
         return yaml.load(text, Loader=_yaml_loader())  # a safe loader (dates as text)
     except yaml.YAMLError as error:
@@ -78,7 +71,10 @@ def read_items(path: str) -> list:
         raise PlanError(f"src {path}: not UTF-8 text; {FIX}") from None
     except OSError as error:
         raise PlanError(f"src {path}: cannot be read ({error.strerror}); {FIX}") from None
-    items = _parse(text, path)
+    try:
+        items = _parse(text, path)
+    except RecursionError:
+        raise PlanError(f"src {path}: nested too deeply; {FIX}") from None
     if not isinstance(items, list):
         raise PlanError(f"src {path}: holds a {type(items).__name__}, not a list; {FIX}")
     return items
